@@ -1,0 +1,181 @@
+package loader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/klippa-app/go-pdfium"
+	pdferrors "github.com/klippa-app/go-pdfium/errors"
+	"github.com/klippa-app/go-pdfium/requests"
+	"github.com/klippa-app/go-pdfium/webassembly"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/distill-rag/distill/document"
+)
+
+// PDF reads PDF files page by page with PDFium compiled to WebAssembly
+// (pure Go, no cgo). The compiled module is cached on disk (see CacheDir),
+// which turns a 3 s start into well under 0.1 s on later runs.
+var PDF Format = pdfFormat{}
+
+type pdfFormat struct{}
+
+func (pdfFormat) Name() string { return "pdf" }
+
+var (
+	poolOnce sync.Once
+	pool     pdfium.Pool
+	poolErr  error
+)
+
+// CacheDir returns distill's cache directory: $DISTILL_CACHE_DIR, else the
+// user cache directory's "distill".
+func CacheDir() string {
+	if d := os.Getenv("DISTILL_CACHE_DIR"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "distill")
+	}
+	return filepath.Join(os.TempDir(), "distill-cache")
+}
+
+// Pool returns the process-wide PDFium pool, starting it on first use.
+func Pool() (pdfium.Pool, error) {
+	poolOnce.Do(func() {
+		rc := wazero.NewRuntimeConfig().
+			WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
+			WithCloseOnContextDone(true)
+		dir := filepath.Join(CacheDir(), "wasm")
+		if err := os.MkdirAll(dir, 0o755); err == nil {
+			if cache, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
+				rc = rc.WithCompilationCache(cache)
+			}
+		}
+		workers := runtime.GOMAXPROCS(0)
+		pool, poolErr = webassembly.Init(webassembly.Config{
+			MinIdle:       0,
+			MaxIdle:       workers,
+			MaxTotal:      workers,
+			RuntimeConfig: rc,
+			// PDFium reads from memory or our reader; it gets no file system.
+			FSConfig: wazero.NewFSConfig(),
+		})
+		if poolErr != nil {
+			poolErr = fmt.Errorf("start PDFium: %w", poolErr)
+		}
+	})
+	return pool, poolErr
+}
+
+func (pdfFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *document.Document, opts Options, emit EmitFunc) error {
+	p, err := Pool()
+	if err != nil {
+		return err
+	}
+	inst, err := p.GetInstanceWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("start PDFium: %w", err)
+	}
+	// A hostile file can keep PDFium busy; cancelling ctx kills the instance,
+	// which aborts the WebAssembly call in progress.
+	done := make(chan struct{})
+	killed := make(chan bool, 1)
+	go func() {
+		select {
+		case <-ctx.Done():
+			inst.Kill()
+			killed <- true
+		case <-done:
+			killed <- false
+		}
+	}()
+	defer func() {
+		close(done)
+		if !<-killed {
+			inst.Close()
+		}
+	}()
+	err = loadPDF(ctx, inst, r, size, doc, opts, emit)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+func loadPDF(ctx context.Context, inst pdfium.Pdfium, r io.ReaderAt, size int64, doc *document.Document, opts Options, emit EmitFunc) error {
+	opened, err := inst.OpenDocument(&requests.OpenDocument{FileReader: io.NewSectionReader(r, 0, size), FileReaderSize: size})
+	if err != nil {
+		return &Error{Source: doc.Source, Reason: describePDFError(err), Err: err}
+	}
+	defer inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: opened.Document})
+	if meta, err := inst.FPDF_GetMetaText(&requests.FPDF_GetMetaText{Document: opened.Document, Tag: "Title"}); err == nil {
+		doc.Title = strings.TrimSpace(meta.Value)
+	}
+	count, err := inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: opened.Document})
+	if err != nil {
+		return &Error{Source: doc.Source, Reason: describePDFError(err), Err: err}
+	}
+	last := count.PageCount
+	if l := opts.Pages.Last(); l > 0 && l < last {
+		last = l
+	}
+	for i := 0; i < last; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		number := i + 1
+		if !opts.Pages.Contains(number) {
+			if err := emit(document.Page{Number: number}); err != nil { // counted, not kept
+				return err
+			}
+			continue
+		}
+		text, err := inst.GetPageText(&requests.GetPageText{Page: requests.Page{ByIndex: &requests.PageByIndex{Document: opened.Document, Index: i}}})
+		if err != nil {
+			return &Error{Source: doc.Source, Page: number, Reason: "cannot read text: " + describePDFError(err), Err: err}
+		}
+		if err := emit(document.Page{Number: number, Text: cleanPDFText(text.Text)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func describePDFError(err error) string {
+	switch {
+	case errors.Is(err, pdferrors.ErrPassword), errors.Is(err, pdferrors.ErrSecurity):
+		return "is encrypted (password protected); distill cannot read it"
+	case errors.Is(err, pdferrors.ErrFormat), errors.Is(err, pdferrors.ErrFile):
+		return "is not a readable PDF (corrupt or truncated)"
+	case errors.Is(err, pdferrors.ErrPage):
+		return "has a page PDFium cannot read"
+	}
+	return err.Error()
+}
+
+// cleanPDFText normalizes PDFium's page text: CRLF line ends become LF, and
+// the markers PDFium uses for soft hyphens and unknown glyphs are dropped.
+func cleanPDFText(s string) string {
+	s = normalizeNewlines(s)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case 0, 0x02, 0xFFFE, 0xFFFF:
+			return -1
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,163 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/store"
+)
+
+const documentColumns = `doc_id, source, title, type, hash, size, meta, pages, chunks, ingested_at`
+
+func scanDocument(sc interface{ Scan(...any) error }) (store.DocumentInfo, error) {
+	var d store.DocumentInfo
+	var meta string
+	var ingested int64
+	err := sc.Scan(&d.ID, &d.Source, &d.Title, &d.Type, &d.Hash, &d.Size, &meta, &d.Pages, &d.Chunks, &ingested)
+	d.Meta = unmarshalMeta(meta)
+	d.Ingested = time.Unix(ingested, 0).UTC()
+	return d, err
+}
+
+// Document returns the stored record for source.
+func (s *Store) Document(ctx context.Context, source string) (store.DocumentInfo, error) {
+	d, err := scanDocument(s.reader.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE source = ?`, source))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, store.ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("collection %s: %w", s.dir, err)
+	}
+	return d, nil
+}
+
+// Documents lists all documents ordered by source.
+func (s *Store) Documents(ctx context.Context) ([]store.DocumentInfo, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+documentColumns+` FROM documents ORDER BY source`)
+	if err != nil {
+		return nil, fmt.Errorf("collection %s: %w", s.dir, err)
+	}
+	defer rows.Close()
+	var out []store.DocumentInfo
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, fmt.Errorf("collection %s: %w", s.dir, err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Page returns the text of a document's page.
+func (s *Store) Page(ctx context.Context, docID string, number int) (string, error) {
+	var text string
+	err := s.reader.QueryRowContext(ctx, `SELECT p.text FROM pages p JOIN documents d ON d.id = p.document WHERE d.doc_id = ? AND p.number = ?`, docID, number).Scan(&text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", store.ErrNotFound
+	}
+	return text, err
+}
+
+// ChunkID is the public id of a chunk: document id, split and position.
+func ChunkID(docID, split string, seq int) string {
+	return docID + ":" + split + ":" + strconv.Itoa(seq)
+}
+
+// ParseChunkID splits a public chunk id.
+func ParseChunkID(id string) (docID, split string, seq int, err error) {
+	first := strings.IndexByte(id, ':')
+	last := strings.LastIndexByte(id, ':')
+	if first <= 0 || last <= first+1 {
+		return "", "", 0, fmt.Errorf("malformed chunk id %q (want DOC:SPLIT:N)", id)
+	}
+	seq, err = strconv.Atoi(id[last+1:])
+	if err != nil || seq < 0 {
+		return "", "", 0, fmt.Errorf("malformed chunk id %q (want DOC:SPLIT:N)", id)
+	}
+	return id[:first], id[first+1 : last], seq, nil
+}
+
+// passageColumns select a chunk with its page and document; scanPassage reads them.
+const passageColumns = `c.id, c.split, c.seq, c.start, c.end, p.number, p.text, d.doc_id, d.source, d.title, d.meta`
+
+func scanPassage(sc interface{ Scan(...any) error }) (int64, document.Passage, error) {
+	var id int64
+	var p document.Passage
+	var seq int
+	var pageText, meta string
+	if err := sc.Scan(&id, &p.Split, &seq, &p.Start, &p.End, &p.Page, &pageText, &p.DocID, &p.Source, &p.Title, &meta); err != nil {
+		return 0, p, err
+	}
+	if p.Start < 0 || p.End > len(pageText) || p.Start > p.End {
+		return 0, p, fmt.Errorf("chunk %d has offsets [%d,%d) outside its page of %d bytes", id, p.Start, p.End, len(pageText))
+	}
+	p.Text = pageText[p.Start:p.End]
+	p.ChunkID = ChunkID(p.DocID, p.Split, seq)
+	p.Meta = unmarshalMeta(meta)
+	return id, p, nil
+}
+
+// passagesByID fetches chunks by row id; ids that no longer exist are absent
+// from the map.
+func passagesByID(ctx context.Context, q querier, ids []int64) (map[int64]document.Passage, error) {
+	out := make(map[int64]document.Passage, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+passageColumns+` FROM chunks c JOIN pages p ON p.id = c.page JOIN documents d ON d.id = c.document WHERE c.id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		id, p, err := scanPassage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = p
+	}
+	return out, rows.Err()
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// Parents returns the parent chunk of each child, in the children's order.
+func (s *Store) Parents(ctx context.Context, childIDs []string) ([]document.Passage, error) {
+	var out []document.Passage
+	for _, cid := range childIDs {
+		docID, split, seq, err := ParseChunkID(cid)
+		if err != nil {
+			return nil, err
+		}
+		_, p, err := scanPassage(s.reader.QueryRowContext(ctx, `SELECT `+passageColumns+`
+			FROM chunks child JOIN documents d ON d.id = child.document
+			JOIN chunks c ON c.id = child.parent JOIN pages p ON p.id = c.page
+			WHERE d.doc_id = ? AND child.split = ? AND child.seq = ?`, docID, split, seq))
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("collection %s: parent of %s: %w", s.dir, cid, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

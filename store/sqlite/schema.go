@@ -1,0 +1,151 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/distill-rag/distill/store"
+)
+
+// SchemaVersion is the version this code writes. Older collections are
+// migrated forward on open; newer ones are refused.
+const SchemaVersion = 1
+
+// migrations[i] upgrades a collection from version i to i+1.
+var migrations = []string{
+	`
+CREATE TABLE meta(
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE documents(
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	doc_id      TEXT NOT NULL UNIQUE,
+	source      TEXT NOT NULL UNIQUE,
+	title       TEXT NOT NULL DEFAULT '',
+	type        TEXT NOT NULL,
+	hash        TEXT NOT NULL,
+	size        INTEGER NOT NULL,
+	meta        TEXT NOT NULL DEFAULT '{}',
+	pages       INTEGER NOT NULL DEFAULT 0,
+	chunks      INTEGER NOT NULL DEFAULT 0,
+	ingested_at INTEGER NOT NULL
+);
+
+CREATE TABLE pages(
+	id       INTEGER PRIMARY KEY AUTOINCREMENT,
+	document INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+	number   INTEGER NOT NULL,
+	text     TEXT NOT NULL,
+	UNIQUE(document, number)
+);
+
+-- AUTOINCREMENT: chunk ids are never reused, so a posting left in a BM25
+-- segment by a deleted chunk can never point at a new one.
+CREATE TABLE chunks(
+	id       INTEGER PRIMARY KEY AUTOINCREMENT,
+	document INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+	page     INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE,
+	split    TEXT NOT NULL,
+	seq      INTEGER NOT NULL,
+	start    INTEGER NOT NULL,
+	end      INTEGER NOT NULL,
+	parent   INTEGER REFERENCES chunks(id) ON DELETE CASCADE,
+	terms    INTEGER NOT NULL DEFAULT 0,
+	segment  INTEGER,
+	UNIQUE(document, split, seq)
+);
+CREATE INDEX chunks_page ON chunks(page);
+CREATE INDEX chunks_parent ON chunks(parent);
+CREATE INDEX chunks_segment ON chunks(segment);
+
+-- A segment is an immutable BM25 index over a set of chunks of one split.
+CREATE TABLE bm25_segments(
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	split   TEXT NOT NULL,
+	chunks  INTEGER NOT NULL,
+	deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE bm25_postings(
+	split    TEXT NOT NULL,
+	term     TEXT NOT NULL,
+	segment  INTEGER NOT NULL,
+	postings BLOB NOT NULL,
+	PRIMARY KEY(split, term, segment)
+) WITHOUT ROWID;
+CREATE INDEX bm25_postings_segment ON bm25_postings(segment);
+CREATE TABLE bm25_stats(
+	split  TEXT PRIMARY KEY,
+	chunks INTEGER NOT NULL,
+	terms  INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+}
+
+// migrate creates or upgrades the schema and loads the collection's splits.
+func (s *Store) migrate(ctx context.Context, opts store.Options) error {
+	return withRetry(ctx, func() error {
+		tx, err := s.writer.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("collection %s: %w", s.dir, err)
+		}
+		defer tx.Rollback()
+		version, err := schemaVersion(ctx, tx)
+		if err != nil {
+			return &store.CollectionError{Path: s.dir, Reason: "not a distill collection: " + err.Error()}
+		}
+		if version > SchemaVersion {
+			return &store.CollectionError{Path: s.dir, Reason: fmt.Sprintf("schema version %d is newer than this distill understands (%d); upgrade distill", version, SchemaVersion)}
+		}
+		for v := version; v < SchemaVersion; v++ {
+			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+				return fmt.Errorf("collection %s: migrate schema %d to %d: %w", s.dir, v, v+1, err)
+			}
+		}
+		if version < SchemaVersion {
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)`, strconv.Itoa(SchemaVersion)); err != nil {
+				return err
+			}
+		}
+		var raw string
+		err = tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'splits'`).Scan(&raw)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if len(opts.Splits) == 0 {
+				return &store.CollectionError{Path: s.dir, Reason: "has no splits recorded and none were given"}
+			}
+			b, _ := json.Marshal(opts.Splits)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES('splits', ?)`, string(b)); err != nil {
+				return err
+			}
+			s.splits = append([]store.Split(nil), opts.Splits...)
+		case err != nil:
+			return err
+		default:
+			if err := json.Unmarshal([]byte(raw), &s.splits); err != nil {
+				return &store.CollectionError{Path: s.dir, Reason: "corrupt splits record: " + err.Error()}
+			}
+		}
+		return tx.Commit()
+	})
+}
+
+func schemaVersion(ctx context.Context, tx *sql.Tx) (int, error) {
+	var tables int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table'`).Scan(&tables); err != nil {
+		return 0, err
+	}
+	if tables == 0 {
+		return 0, nil
+	}
+	var v string
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("no schema version: %w", err)
+	}
+	return strconv.Atoi(v)
+}

@@ -1,0 +1,192 @@
+package sqlite
+
+import (
+	"container/heap"
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+
+	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/textproc"
+)
+
+// BM25 parameters: the standard k1 and b, as in Lucene and Anserini.
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+// SearchText ranks the chunks of split against query with BM25.
+func (s *Store) SearchText(ctx context.Context, split, query string, k int) ([]document.Passage, error) {
+	sp, ok := s.split(split)
+	if !ok {
+		return nil, s.unknownSplit(split)
+	}
+	if !sp.Search {
+		return nil, fmt.Errorf("split %q is not indexed for search (it only holds parents)", split)
+	}
+	if k <= 0 {
+		return nil, nil
+	}
+	qtf := map[string]int{}
+	var terms []string
+	for _, t := range textproc.English.Terms(query) {
+		if qtf[t] == 0 {
+			terms = append(terms, t)
+		}
+		qtf[t]++
+	}
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("collection %s: %w", s.dir, err)
+	}
+	defer tx.Rollback()
+	out, err := s.searchText(ctx, tx, split, terms, qtf, k)
+	if err != nil {
+		return nil, fmt.Errorf("collection %s: search %s: %w", s.dir, split, err)
+	}
+	return out, nil
+}
+
+func (s *Store) searchText(ctx context.Context, tx *sql.Tx, split string, terms []string, qtf map[string]int, k int) ([]document.Passage, error) {
+	var n, total int64
+	err := tx.QueryRowContext(ctx, `SELECT chunks, terms FROM bm25_stats WHERE split = ?`, split).Scan(&n, &total)
+	if err == sql.ErrNoRows || n <= 0 {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	avgdl := float64(total) / float64(n)
+	stmt, err := tx.PrepareContext(ctx, `SELECT postings FROM bm25_postings WHERE split = ? AND term = ?`)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+
+	acc := newAccumulator()
+	for _, term := range terms {
+		lists, df, err := readPostings(ctx, stmt, split, term)
+		if err != nil {
+			return nil, err
+		}
+		if df == 0 {
+			continue
+		}
+		df = min(df, n)
+		idf := math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
+		weight := idf * float64(qtf[term])
+		for _, data := range lists {
+			err := decodePostings(data, func(p posting) {
+				tf := float64(p.tf)
+				norm := bm25K1 * (1 - bm25B + bm25B*float64(p.dl)/avgdl)
+				acc.add(p.chunk, weight*tf*(bm25K1+1)/(tf+norm))
+			})
+			if err != nil {
+				return nil, fmt.Errorf("term %q: %w", term, err)
+			}
+		}
+	}
+	// Postings of deleted chunks stay in their segment until it is merged;
+	// they drop out here when their chunk is not found.
+	want := k + 8
+	for {
+		top := acc.top(want)
+		ids := make([]int64, len(top))
+		for i, h := range top {
+			ids[i] = h.id
+		}
+		found, err := passagesByID(ctx, tx, ids)
+		if err != nil {
+			return nil, err
+		}
+		var out []document.Passage
+		for _, h := range top {
+			if p, ok := found[h.id]; ok && len(out) < k {
+				p.Score = h.score
+				out = append(out, p)
+			}
+		}
+		if len(out) >= k || len(top) < want {
+			return out, nil
+		}
+		want *= 4
+	}
+}
+
+func readPostings(ctx context.Context, stmt *sql.Stmt, split, term string) ([][]byte, int64, error) {
+	rows, err := stmt.QueryContext(ctx, split, term)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var lists [][]byte
+	var df int64
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return nil, 0, err
+		}
+		df += int64(postingsCount(data))
+		lists = append(lists, data)
+	}
+	return lists, df, rows.Err()
+}
+
+// accumulator sums scores per chunk id.
+type accumulator struct {
+	scores map[int64]float64
+}
+
+func newAccumulator() *accumulator { return &accumulator{scores: map[int64]float64{}} }
+
+func (a *accumulator) add(id int64, score float64) { a.scores[id] += score }
+
+type hit struct {
+	id    int64
+	score float64
+}
+
+// top returns the n best hits, best first; ties go to the older chunk so
+// that results are deterministic.
+func (a *accumulator) top(n int) []hit {
+	h := make(minHeap, 0, n)
+	for id, sc := range a.scores {
+		x := hit{id, sc}
+		if len(h) < n {
+			heap.Push(&h, x)
+		} else if better(x, h[0]) {
+			h[0] = x
+			heap.Fix(&h, 0)
+		}
+	}
+	out := make([]hit, len(h))
+	for i := len(h) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(&h).(hit)
+	}
+	return out
+}
+
+func better(a, b hit) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.id < b.id
+}
+
+type minHeap []hit
+
+func (h minHeap) Len() int           { return len(h) }
+func (h minHeap) Less(i, j int) bool { return better(h[j], h[i]) }
+func (h minHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *minHeap) Push(x any)        { *h = append(*h, x.(hit)) }
+func (h *minHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

@@ -1,0 +1,211 @@
+// Package sqlite is the embedded store: one directory per collection holding
+// a SQLite database (pure Go, modernc.org/sqlite) in WAL mode. Documents,
+// pages and chunks live in ordinary tables; the BM25 index is kept in the
+// same database as immutable segments of posting lists, written in the same
+// transaction as the chunks they index, so the index can never disagree
+// with the data after a crash.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/distill-rag/distill/store"
+)
+
+func init() { store.Register("sqlite", Open) }
+
+// DatabaseFile is the name of the database inside a collection directory.
+const DatabaseFile = "collection.db"
+
+// busyTimeout is how long a statement waits for another process's write lock
+// before SQLite reports it busy; beyond it, withRetry tries again a few times.
+const busyTimeout = 30 * time.Second
+
+// Store is an embedded collection.
+type Store struct {
+	dir    string
+	writer *sql.DB // one connection, BEGIN IMMEDIATE: writers queue instead of deadlocking
+	reader *sql.DB
+	splits []store.Split
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens the collection in directory dir, creating it when opts.Create
+// is set and it does not exist.
+func Open(ctx context.Context, dir string, opts store.Options) (store.Store, error) {
+	return OpenStore(ctx, dir, opts)
+}
+
+// OpenStore is Open returning the concrete type.
+func OpenStore(ctx context.Context, dir string, opts store.Options) (*Store, error) {
+	if dir == "" {
+		return nil, &store.CollectionError{Path: dir, Reason: "no path given"}
+	}
+	dir = filepath.Clean(dir)
+	dbPath := filepath.Join(dir, DatabaseFile)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if !opts.Create {
+			return nil, &store.CollectionError{Path: dir, Reason: "does not exist (ingest documents first, or check --db)"}
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, &store.CollectionError{Path: dir, Reason: err.Error()}
+		}
+	case err != nil:
+		return nil, &store.CollectionError{Path: dir, Reason: err.Error()}
+	case !fi.IsDir():
+		return nil, &store.CollectionError{Path: dir, Reason: "is a file, not a distill collection directory"}
+	default:
+		if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
+			entries, _ := os.ReadDir(dir)
+			if len(entries) > 0 {
+				return nil, &store.CollectionError{Path: dir, Reason: "is a directory that holds other files, not a distill collection"}
+			}
+			if !opts.Create {
+				return nil, &store.CollectionError{Path: dir, Reason: "is empty (ingest documents first, or check --db)"}
+			}
+		}
+	}
+	s := &Store{dir: dir}
+	if s.writer, err = openDB(dbPath, true); err != nil {
+		return nil, err
+	}
+	if s.reader, err = openDB(dbPath, false); err != nil {
+		s.writer.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx, opts); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openDB(path string, write bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if write {
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if write {
+		db.SetMaxOpenConns(1)
+	} else {
+		db.SetMaxOpenConns(max(4, 2*runtime.GOMAXPROCS(0)))
+	}
+	db.SetConnMaxIdleTime(time.Minute)
+	return db, nil
+}
+
+// Dir returns the collection directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	var errs []error
+	if s.reader != nil {
+		errs = append(errs, s.reader.Close())
+	}
+	if s.writer != nil {
+		errs = append(errs, s.writer.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Splits returns the collection's splits.
+func (s *Store) Splits(context.Context) ([]store.Split, error) {
+	return append([]store.Split(nil), s.splits...), nil
+}
+
+func (s *Store) split(name string) (store.Split, bool) {
+	for _, sp := range s.splits {
+		if sp.Name == name {
+			return sp, true
+		}
+	}
+	return store.Split{}, false
+}
+
+// UnknownSplitError names a split the collection does not have.
+type UnknownSplitError struct {
+	Split string
+	Known []string
+}
+
+func (e *UnknownSplitError) Error() string {
+	return fmt.Sprintf("the collection has no split %q (it has: %s); add it to the config's splits and run distill reindex", e.Split, strings.Join(e.Known, ", "))
+}
+
+func (s *Store) unknownSplit(name string) error {
+	var known []string
+	for _, sp := range s.splits {
+		known = append(known, sp.Name)
+	}
+	return &UnknownSplitError{Split: name, Known: known}
+}
+
+// withRetry runs fn again when SQLite reports the database busy or locked
+// beyond its own busy timeout, a bounded number of times with backoff.
+func withRetry(ctx context.Context, fn func() error) error {
+	delay := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		if err == nil || !isBusy(err) || attempt >= 5 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		code := se.Code() & 0xff
+		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+func marshalMeta(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func unmarshalMeta(s string) map[string]string {
+	var m map[string]string
+	if s != "" && s != "{}" {
+		_ = json.Unmarshal([]byte(s), &m)
+	}
+	return m
+}

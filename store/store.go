@@ -1,0 +1,167 @@
+// Package store defines what distill keeps for a collection and how it is
+// searched, independent of where it is kept. Providers (the embedded SQLite
+// store, Weaviate) implement Store and register an opener for their URI
+// scheme, in the way database/sql drivers do.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/distill-rag/distill/document"
+)
+
+// Store keeps the documents of one collection with their pages and chunks,
+// and searches them. Implementations are safe for concurrent use.
+type Store interface {
+	// Splits returns the chunkings the collection was built with.
+	Splits(ctx context.Context) ([]Split, error)
+	// Document returns the record for a source, or ErrNotFound.
+	Document(ctx context.Context, source string) (DocumentInfo, error)
+	// Documents lists the collection's documents ordered by source.
+	Documents(ctx context.Context) ([]DocumentInfo, error)
+	// Begin starts writing a document. Nothing is visible until Commit,
+	// which atomically replaces any document with the same source.
+	Begin(ctx context.Context, doc document.Document) (DocumentWriter, error)
+	// Delete removes documents by id with their pages and chunks; it
+	// returns how many existed.
+	Delete(ctx context.Context, docIDs ...string) (int, error)
+	// SearchText ranks the chunks of a split against a query with BM25.
+	SearchText(ctx context.Context, split, query string, k int) ([]document.Passage, error)
+	// Parents returns the parent chunk of each child chunk id, in order;
+	// children without a parent are skipped.
+	Parents(ctx context.Context, childIDs []string) ([]document.Passage, error)
+	// Page returns the text of one page of a document.
+	Page(ctx context.Context, docID string, number int) (string, error)
+	// Close releases the store.
+	Close() error
+}
+
+// DocumentWriter receives one document's pages and chunks.
+type DocumentWriter interface {
+	// AddPage stores a page and its chunks for every split.
+	AddPage(ctx context.Context, page document.Page, chunks []Chunk) error
+	// Commit makes the document visible, replacing an older version.
+	Commit(ctx context.Context) error
+	// Rollback discards everything written; it is safe after Commit.
+	Rollback() error
+}
+
+// Split is a named chunking of every page, with the splitter's parameters.
+// A split with a Parent is cut from each chunk of that split instead of from
+// the page (the parent document retriever's children).
+type Split struct {
+	Name    string `json:"name" yaml:"name"`
+	Size    int    `json:"size" yaml:"size"`
+	Overlap int    `json:"overlap" yaml:"overlap"`
+	Parent  string `json:"parent,omitempty" yaml:"parent,omitempty"`
+	// Search says whether the split is indexed for search; a split that
+	// only serves as parents need not be.
+	Search bool `json:"search" yaml:"search"`
+}
+
+// Chunk is one chunk of a page in a split. Parent indexes the chunk of the
+// parent split (in the same AddPage call) that this chunk was cut from.
+type Chunk struct {
+	Split      string
+	Start, End int // byte offsets in the page
+	Parent     int // index into the same chunks slice, or -1
+}
+
+// DocumentInfo describes a stored document.
+type DocumentInfo struct {
+	ID       string            `json:"doc_id"`
+	Source   string            `json:"source"`
+	Title    string            `json:"title,omitempty"`
+	Type     string            `json:"type"`
+	Hash     string            `json:"hash"`
+	Size     int64             `json:"bytes"`
+	Pages    int               `json:"pages"`
+	Chunks   int               `json:"chunks"`
+	Meta     map[string]string `json:"meta,omitempty"`
+	Ingested time.Time         `json:"ingested"`
+}
+
+// ErrNotFound is returned for a document, page or chunk that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// CollectionError reports a collection that cannot be opened as asked:
+// missing, not a distill collection, or built by an incompatible version.
+type CollectionError struct {
+	Path   string
+	Reason string
+}
+
+func (e *CollectionError) Error() string { return fmt.Sprintf("collection %s: %s", e.Path, e.Reason) }
+
+// Options are what an opener needs besides the URI.
+type Options struct {
+	// Create makes a new, empty collection when none exists.
+	Create bool
+	// Splits are recorded in a new collection.
+	Splits []Split
+}
+
+// Opener opens the store named by a URI of its scheme.
+type Opener func(ctx context.Context, uri string, opts Options) (Store, error)
+
+var (
+	openersMu sync.RWMutex
+	openers   = map[string]Opener{}
+)
+
+// Register makes a store provider available under a URI scheme.
+func Register(scheme string, open Opener) {
+	openersMu.Lock()
+	defer openersMu.Unlock()
+	if _, dup := openers[scheme]; dup {
+		panic("store: Register called twice for scheme " + scheme)
+	}
+	openers[scheme] = open
+}
+
+// Open opens the store named by uri: "scheme:rest", or a plain path for
+// the embedded store ("sqlite" scheme).
+func Open(ctx context.Context, uri string, opts Options) (Store, error) {
+	scheme := "sqlite"
+	if i := strings.Index(uri, ":"); i > 1 && !strings.ContainsAny(uri[:i], `/\.`) {
+		scheme = uri[:i]
+		if scheme == "sqlite" || scheme == "file" {
+			uri = uri[i+1:]
+		}
+	}
+	openersMu.RLock()
+	open, ok := openers[scheme]
+	openersMu.RUnlock()
+	if !ok {
+		return nil, &UnknownSchemeError{Scheme: scheme, Known: Schemes()}
+	}
+	return open(ctx, uri, opts)
+}
+
+// Schemes lists the registered store schemes.
+func Schemes() []string {
+	openersMu.RLock()
+	defer openersMu.RUnlock()
+	var out []string
+	for s := range openers {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// UnknownSchemeError names a store URI scheme nobody registered.
+type UnknownSchemeError struct {
+	Scheme string
+	Known  []string
+}
+
+func (e *UnknownSchemeError) Error() string {
+	return fmt.Sprintf("unknown store %q (known: %s)", e.Scheme, strings.Join(e.Known, ", "))
+}
