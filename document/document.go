@@ -6,6 +6,8 @@ package document
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"sort"
+	"strings"
 )
 
 // Document is one source (a file or an upload) as a loader read it.
@@ -55,4 +57,55 @@ type Passage struct {
 	Score   float64           `json:"score"`
 	Spans   []Span            `json:"spans,omitempty"` // the parts a compressor kept, when it cut the chunk
 	Meta    map[string]string `json:"meta,omitempty"`
+}
+
+// SpanSeparator joins the pieces of a passage that a compressor cut.
+const SpanSeparator = " … "
+
+// Piece is one contiguous part of a passage with its text.
+type Piece struct {
+	Span
+	Text string
+}
+
+// Pieces returns the parts of p: the spans a compressor kept, or the whole
+// chunk when it was not cut.
+func (p Passage) Pieces() []Piece {
+	if len(p.Spans) == 0 {
+		return []Piece{{Span: Span{Start: p.Start, End: p.End}, Text: p.Text}}
+	}
+	out := make([]Piece, 0, len(p.Spans))
+	offset := 0
+	for _, sp := range p.Spans {
+		n := sp.End - sp.Start
+		if offset+n > len(p.Text) {
+			break
+		}
+		out = append(out, Piece{Span: sp, Text: p.Text[offset : offset+n]})
+		offset += n + len(SpanSeparator)
+	}
+	return out
+}
+
+// Cut returns p reduced to spans, which must lie within its pieces (others
+// are ignored); the text becomes the spans' text joined by SpanSeparator.
+func (p Passage) Cut(spans []Span) Passage {
+	spans = append([]Span(nil), spans...)
+	sort.Slice(spans, func(i, j int) bool { return spans[i].Start < spans[j].Start })
+	have := p.Pieces()
+	parts := make([]string, 0, len(spans))
+	kept := spans[:0]
+	for _, sp := range spans {
+		for _, pc := range have {
+			if sp.Start >= pc.Start && sp.End <= pc.End && sp.Start <= sp.End {
+				parts = append(parts, pc.Text[sp.Start-pc.Start:sp.End-pc.Start])
+				kept = append(kept, sp)
+				break
+			}
+		}
+	}
+	q := p
+	q.Spans = kept
+	q.Text = strings.Join(parts, SpanSeparator)
+	return q
 }

@@ -33,8 +33,8 @@ type Store interface {
 	Delete(ctx context.Context, docIDs ...string) (int, error)
 	// SearchText ranks the chunks of a split against a query with BM25.
 	SearchText(ctx context.Context, split, query string, k int) ([]document.Passage, error)
-	// Parents returns the parent chunk of each child chunk id, in order;
-	// children without a parent are skipped.
+	// Parents returns the parent chunk of each child chunk id, aligned with
+	// childIDs; a child without a parent yields a zero Passage.
 	Parents(ctx context.Context, childIDs []string) ([]document.Passage, error)
 	// Page returns the text of one page of a document.
 	Page(ctx context.Context, docID string, number int) (string, error)

@@ -12,12 +12,16 @@ type Span struct{ Start, End int }
 // Sentences splits text into sentence spans, trimmed of surrounding space.
 // It breaks after '.', '!' or '?' (and closing quotes or brackets) followed
 // by space and an upper-case letter, digit or opening quote, unless the
-// point ends a known abbreviation, an initial or a number; it always breaks
-// at blank lines and at line breaks that start a list item or heading, since
-// extracted PDF text keeps those as the only structure.
+// point ends a known abbreviation, an initial or a number. Since text
+// extracted from a PDF keeps line breaks as its only structure, it also
+// breaks at blank lines, before list items, after a line ending in a colon,
+// and after a heading: a line much shorter than the text's longest that has
+// no closing punctuation and is followed by a capitalized line.
 func Sentences(text string) []Span {
 	var out []Span
 	start := 0
+	longest := longestLine(text)
+	lineStart := 0
 	emit := func(end int) {
 		s, e := trimSpan(text, start, end)
 		if e > s {
@@ -30,7 +34,10 @@ func Sentences(text string) []Span {
 		switch {
 		case r == '\n':
 			j := skipSpaces(text, i+size)
-			if j < len(text) && (strings.Contains(text[i+size:j], "\n") || startsBlock(text[j:])) {
+			line := strings.TrimSpace(text[lineStart:i])
+			lineStart = i + size
+			if j < len(text) && (strings.Contains(text[i+size:j], "\n") || startsBlock(text[j:]) ||
+				strings.HasSuffix(line, ":") || isHeading(line, text[j:], longest)) {
 				emit(i)
 			}
 		case r == '.' || r == '!' || r == '?' || r == '…':
@@ -136,4 +143,30 @@ func isAbbreviation(before string) bool {
 		return unicode.IsUpper(r) // "J. Smith"
 	}
 	return abbreviations[strings.ToLower(word)]
+}
+
+func longestLine(text string) int {
+	longest := 0
+	for len(text) > 0 {
+		line, rest, _ := strings.Cut(text, "\n")
+		longest = max(longest, utf8.RuneCountInString(strings.TrimSpace(line)))
+		text = rest
+	}
+	return longest
+}
+
+// isHeading reports whether line looks like a heading above next: short
+// next to the longest line, without closing punctuation, and followed by a
+// capitalized line.
+func isHeading(line, next string, longest int) bool {
+	n := utf8.RuneCountInString(line)
+	if n == 0 || longest < 40 || float64(n) > 0.7*float64(longest) {
+		return false
+	}
+	last, _ := utf8.DecodeLastRuneInString(line)
+	if strings.ContainsRune(".!?,;:-–—\"”’)", last) {
+		return false
+	}
+	first, _ := utf8.DecodeRuneInString(next)
+	return unicode.IsUpper(first) || unicode.IsDigit(first)
 }

@@ -67,3 +67,28 @@ func TestSentences(t *testing.T) {
 		}
 	}
 }
+
+func TestSentencesBreakAfterHeadingsInPDFText(t *testing.T) {
+	text := "Larchwick Freight opens its doors\n" +
+		"In my 2019 letter I wrote that Larchwick Freight, our in-house trucking operation, had become\n" +
+		"unusually good at moving small loads. It grew.\n" +
+		"To our shareholders, customers, and colleagues:\n" +
+		"I have written sixteen of these letters, and none has been harder to write than this one, by far.\n" +
+		"Revenue grew to $412 million in 2019 and to $468 million in 2020, led by Harbor\n" +
+		"Point and the direct business."
+	var got []string
+	for _, s := range Sentences(text) {
+		got = append(got, text[s.Start:s.End])
+	}
+	want := []string{
+		"Larchwick Freight opens its doors",
+		"In my 2019 letter I wrote that Larchwick Freight, our in-house trucking operation, had become\nunusually good at moving small loads.",
+		"It grew.",
+		"To our shareholders, customers, and colleagues:",
+		"I have written sixteen of these letters, and none has been harder to write than this one, by far.",
+		"Revenue grew to $412 million in 2019 and to $468 million in 2020, led by Harbor\nPoint and the direct business.",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}

@@ -139,7 +139,7 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
-// Parents returns the parent chunk of each child, in the children's order.
+// Parents returns the parent chunk of each child, aligned with childIDs.
 func (s *Store) Parents(ctx context.Context, childIDs []string) ([]document.Passage, error) {
 	var out []document.Passage
 	for _, cid := range childIDs {
@@ -152,6 +152,7 @@ func (s *Store) Parents(ctx context.Context, childIDs []string) ([]document.Pass
 			JOIN chunks c ON c.id = child.parent JOIN pages p ON p.id = c.page
 			WHERE d.doc_id = ? AND child.split = ? AND child.seq = ?`, docID, split, seq))
 		if errors.Is(err, sql.ErrNoRows) {
+			out = append(out, document.Passage{})
 			continue
 		}
 		if err != nil {

@@ -1,0 +1,121 @@
+package distill
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/distill-rag/distill/cost"
+	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/technique"
+)
+
+// Result is one technique's answer to one question: the JSON printed by
+// `distill ask --json` and returned by the HTTP API.
+type Result struct {
+	Question  string    `json:"question"`
+	Technique string    `json:"technique"`
+	Mode      string    `json:"mode"` // "extractive" or "llm"
+	Answer    string    `json:"answer"`
+	Contexts  []Context `json:"contexts"`
+	Stats     Stats     `json:"stats"`
+}
+
+// Context is a passage the answer was built from; [n] in the answer cites
+// the context of rank n.
+type Context struct {
+	Rank int `json:"rank"`
+	document.Passage
+}
+
+// Stats is what answering cost, in total and per stage.
+type Stats struct {
+	Retrieved        int          `json:"retrieved"`
+	ContextChars     int          `json:"context_chars"`
+	LLMCalls         int          `json:"llm_calls"`
+	PromptTokens     int          `json:"prompt_tokens"`
+	CompletionTokens int          `json:"completion_tokens"`
+	TokensEstimated  bool         `json:"tokens_estimated,omitempty"`
+	LatencyMS        float64      `json:"latency_ms"`
+	Stages           []cost.Stage `json:"stages"`
+}
+
+// Ask answers question with the named technique.
+func (e *Engine) Ask(ctx context.Context, question, techniqueName string) (*Result, error) {
+	question = strings.TrimSpace(question)
+	if question == "" {
+		return nil, ErrEmptyQuestion
+	}
+	t, err := e.technique(techniqueName)
+	if err != nil {
+		return nil, err
+	}
+	return e.ask(ctx, question, t)
+}
+
+func (e *Engine) ask(ctx context.Context, question string, t *technique.Technique) (*Result, error) {
+	start := time.Now()
+	run, err := t.Run(ctx, question)
+	if err != nil {
+		return nil, err
+	}
+	answerStart := time.Now()
+	ans, err := e.answerer.Answer(ctx, question, run.Contexts)
+	if err != nil {
+		return nil, err
+	}
+	stages := append(run.Stages, cost.Stage{
+		Name: "answer", Usage: ans.Usage, In: len(run.Contexts), CharsIn: technique.Chars(run.Contexts),
+		LatencyMS: cost.Since(answerStart),
+	})
+	res := &Result{Question: question, Technique: t.Name, Mode: ans.Mode, Answer: ans.Text, Contexts: []Context{}}
+	for i, p := range run.Contexts {
+		res.Contexts = append(res.Contexts, Context{Rank: i + 1, Passage: p})
+	}
+	var usage cost.Usage
+	for _, s := range stages {
+		usage = usage.Add(s.Usage)
+	}
+	res.Stats = Stats{
+		Retrieved: run.Retrieved, ContextChars: technique.Chars(run.Contexts),
+		LLMCalls: usage.Calls, PromptTokens: usage.PromptTokens, CompletionTokens: usage.CompletionTokens,
+		TokensEstimated: usage.Estimated, LatencyMS: cost.Since(start), Stages: stages,
+	}
+	return res, nil
+}
+
+// Comparison is every technique's answer to one question: one line of
+// `distill compare --json`.
+type Comparison struct {
+	Question string    `json:"question"`
+	Results  []*Result `json:"results"`
+}
+
+// Compare answers question with each named technique (all when none are
+// named), one after another so that their latencies are comparable.
+func (e *Engine) Compare(ctx context.Context, question string, techniques []string) (*Comparison, error) {
+	question = strings.TrimSpace(question)
+	if question == "" {
+		return nil, ErrEmptyQuestion
+	}
+	if len(techniques) == 0 {
+		techniques = e.order
+	}
+	ts := make([]*technique.Technique, len(techniques))
+	for i, name := range techniques {
+		t, err := e.technique(name)
+		if err != nil {
+			return nil, err
+		}
+		ts[i] = t
+	}
+	cmp := &Comparison{Question: question}
+	for _, t := range ts {
+		res, err := e.ask(ctx, question, t)
+		if err != nil {
+			return nil, err
+		}
+		cmp.Results = append(cmp.Results, res)
+	}
+	return cmp, nil
+}

@@ -1,0 +1,90 @@
+// Package compress owns contextual compression: the stages of a technique
+// that cut retrieved passages down to what answers the question, by
+// extracting the relevant parts of each or dropping the irrelevant ones.
+// Compressors are built from configuration by the builder registered for
+// their type, like retrievers.
+package compress
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/distill-rag/distill/config"
+	"github.com/distill-rag/distill/cost"
+	"github.com/distill-rag/distill/document"
+)
+
+// Compressor cuts passages down for a query. It returns the passages it
+// keeps, in the order it received them, and what it cost.
+type Compressor interface {
+	Compress(ctx context.Context, query string, passages []document.Passage) ([]document.Passage, Report, error)
+}
+
+// Report is what a compressor did besides its output.
+type Report struct {
+	Usage cost.Usage
+	Notes []string // chunks left uncompressed and why, invented text dropped, ...
+}
+
+// Env is what builders may use. The LLM-backed compressors of the models
+// work read their model from here.
+type Env struct{}
+
+// Builder makes a compressor from its configuration stage.
+type Builder func(env Env, stage config.Stage) (Compressor, error)
+
+var (
+	buildersMu sync.RWMutex
+	builders   = map[string]Builder{}
+)
+
+// Register adds a compressor type.
+func Register(typ string, b Builder) {
+	buildersMu.Lock()
+	defer buildersMu.Unlock()
+	builders[typ] = b
+}
+
+// Types lists the registered compressor types.
+func Types() []string {
+	buildersMu.RLock()
+	defer buildersMu.RUnlock()
+	var out []string
+	for t := range builders {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Build makes the compressor a stage describes.
+func Build(env Env, stage config.Stage) (Compressor, error) {
+	buildersMu.RLock()
+	b, ok := builders[stage.Type]
+	buildersMu.RUnlock()
+	if !ok {
+		return nil, &config.Error{File: stage.File, Line: stage.Node.Line, Path: stage.Path + ".type", Msg: fmt.Sprintf("unknown compressor %q (known: %s)", stage.Type, strings.Join(Types(), ", "))}
+	}
+	return b(env, stage)
+}
+
+func decode(stage config.Stage, out any) error {
+	return config.Decode(stage.File, stage.Path, stage.Node, out)
+}
+
+func paramError(stage config.Stage, key, format string, args ...any) error {
+	line := stage.Node.Line
+	for i := 0; i+1 < len(stage.Node.Content); i += 2 {
+		if stage.Node.Content[i].Value == key {
+			line = stage.Node.Content[i].Line
+		}
+	}
+	return &config.Error{File: stage.File, Line: line, Path: stage.Path + "." + key, Msg: fmt.Sprintf(format, args...)}
+}
+
+type typed struct {
+	Type string `yaml:"type"`
+}

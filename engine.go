@@ -1,0 +1,190 @@
+package distill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/distill-rag/distill/answer"
+	"github.com/distill-rag/distill/compress"
+	"github.com/distill-rag/distill/config"
+	"github.com/distill-rag/distill/retrieve"
+	"github.com/distill-rag/distill/store"
+	_ "github.com/distill-rag/distill/store/sqlite" // the embedded store
+	"github.com/distill-rag/distill/technique"
+)
+
+// Options say which collection to open and how.
+type Options struct {
+	// DB is the collection: a directory for the embedded store, or a store
+	// URI. Empty means DefaultDB().
+	DB string
+	// Create makes the collection when it does not exist.
+	Create bool
+	// Config is the configuration; nil loads it from ConfigFile.
+	Config *config.Config
+	// ConfigFile is read when Config is nil; empty means the default search
+	// ($DISTILL_CONFIG, then the user config directory).
+	ConfigFile string
+}
+
+// DefaultDB returns the collection used when none is named: $DISTILL_DB,
+// else "distill/default" in the user's data directory ($XDG_DATA_HOME or
+// ~/.local/share).
+func DefaultDB() string {
+	if d := os.Getenv("DISTILL_DB"); d != "" {
+		return d
+	}
+	base := os.Getenv("XDG_DATA_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return filepath.Join(os.TempDir(), "distill", "default")
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "distill", "default")
+}
+
+// Engine answers questions from one collection. It is safe for concurrent use.
+type Engine struct {
+	db         string
+	store      store.Store
+	cfg        *config.Config
+	splits     []store.Split // as the collection records them
+	techniques map[string]*technique.Technique
+	order      []string
+	answerer   answer.Answerer
+	warnings   []string
+}
+
+// Open opens (or, with Create, creates) a collection and builds every
+// configured technique, so that a configuration mistake shows at once.
+func Open(ctx context.Context, opts Options) (*Engine, error) {
+	cfg := opts.Config
+	if cfg == nil {
+		var err error
+		if cfg, err = config.Load(opts.ConfigFile); err != nil {
+			return nil, err
+		}
+	}
+	db := opts.DB
+	if db == "" {
+		db = DefaultDB()
+	}
+	st, err := store.Open(ctx, db, store.Options{Create: opts.Create, Splits: cfg.Splits})
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{db: db, store: st, cfg: cfg, techniques: map[string]*technique.Technique{}}
+	if err := e.init(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) init(ctx context.Context) error {
+	var err error
+	if e.splits, err = e.store.Splits(ctx); err != nil {
+		return err
+	}
+	e.warnings = splitWarnings(e.cfg.Splits, e.splits)
+	renv := retrieve.Env{Store: e.store, Auto: "bm25"}
+	cenv := compress.Env{}
+	for _, spec := range e.cfg.Techniques {
+		t, err := technique.Build(spec, renv, cenv)
+		if err != nil {
+			return err
+		}
+		e.techniques[spec.Name] = t
+		e.order = append(e.order, spec.Name)
+	}
+	e.answerer = answer.NewExtractive(e.cfg.Answer.MaxSentences, e.cfg.Answer.MaxChars)
+	return nil
+}
+
+// splitWarnings notes where the configuration's splits differ from the
+// ones the collection was built with; the collection's win until reindexed.
+func splitWarnings(configured, recorded []store.Split) []string {
+	var out []string
+	have := map[string]store.Split{}
+	for _, sp := range recorded {
+		have[sp.Name] = sp
+	}
+	for _, sp := range configured {
+		r, ok := have[sp.Name]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("split %q is configured but the collection was built without it; techniques using it fail until the collection is rebuilt", sp.Name))
+		case r != sp:
+			out = append(out, fmt.Sprintf("split %q is configured as size %d, overlap %d, but the collection was built with size %d, overlap %d; the collection's split is used", sp.Name, sp.Size, sp.Overlap, r.Size, r.Overlap))
+		}
+	}
+	return out
+}
+
+// Close releases the collection.
+func (e *Engine) Close() error { return e.store.Close() }
+
+// DB returns the collection's location.
+func (e *Engine) DB() string { return e.db }
+
+// Store returns the collection's store.
+func (e *Engine) Store() store.Store { return e.store }
+
+// Config returns the configuration in use.
+func (e *Engine) Config() *config.Config { return e.cfg }
+
+// Warnings lists problems that do not stop the engine, such as a split that
+// differs between the configuration and the collection.
+func (e *Engine) Warnings() []string { return append([]string(nil), e.warnings...) }
+
+// TechniqueInfo describes a configured technique.
+type TechniqueInfo struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Retriever   string   `json:"retriever"`
+	Compressors []string `json:"compressors"`
+}
+
+// Techniques lists the configured techniques in configuration order.
+func (e *Engine) Techniques() []TechniqueInfo {
+	var out []TechniqueInfo
+	for _, name := range e.order {
+		t := e.techniques[name]
+		info := TechniqueInfo{Name: name, Description: t.Description, Retriever: t.Spec.Retriever.Type, Compressors: []string{}}
+		for _, c := range t.Compressors {
+			info.Compressors = append(info.Compressors, c.Type)
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// UnknownTechniqueError names a technique that is not configured.
+type UnknownTechniqueError struct {
+	Name  string
+	Known []string
+}
+
+func (e *UnknownTechniqueError) Error() string {
+	return fmt.Sprintf("unknown technique %q (configured: %s)", e.Name, strings.Join(e.Known, ", "))
+}
+
+// UserError marks a mistake in the user's input.
+func (e *UnknownTechniqueError) UserError() {}
+
+func (e *Engine) technique(name string) (*technique.Technique, error) {
+	t, ok := e.techniques[name]
+	if !ok {
+		return nil, &UnknownTechniqueError{Name: name, Known: e.order}
+	}
+	return t, nil
+}
+
+// ErrEmptyQuestion is returned for a blank question.
+var ErrEmptyQuestion = errors.New("the question is empty")

@@ -1,0 +1,405 @@
+// Package ingest owns getting files into a collection: walking paths,
+// skipping files whose content and options have not changed, loading
+// pages, cutting them into the collection's splits, and writing each
+// document in one transaction, so that a failure leaves nothing
+// half-written and other files in the same run still go in.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/loader"
+	"github.com/distill-rag/distill/split"
+	"github.com/distill-rag/distill/store"
+)
+
+// Options shape one ingestion run.
+type Options struct {
+	Pages    loader.PageRange
+	Meta     map[string]string
+	MaxBytes int64
+	MaxPages int
+	// Workers load files in parallel; 0 means GOMAXPROCS. Writes are
+	// serialized by the store either way.
+	Workers int
+	// Progress, when set, is called after each file (from any goroutine,
+	// one call at a time).
+	Progress func(Progress)
+}
+
+// Progress tells how far a run is.
+type Progress struct {
+	Done, Total int
+	DoneBytes   int64
+	TotalBytes  int64
+	File        FileResult
+}
+
+// Status is what happened to one file.
+type Status string
+
+// Statuses of a file.
+const (
+	Added     Status = "added"
+	Updated   Status = "updated"
+	Unchanged Status = "unchanged"
+	Failed    Status = "failed"
+)
+
+// FileResult reports one file.
+type FileResult struct {
+	Source string `json:"source"`
+	DocID  string `json:"doc_id,omitempty"`
+	Status Status `json:"status"`
+	Pages  int    `json:"pages,omitempty"`
+	Chunks int    `json:"chunks,omitempty"`
+	Bytes  int64  `json:"bytes,omitempty"`
+	Error  string `json:"error,omitempty"`
+	err    error
+}
+
+// Err returns the failure, if any.
+func (r FileResult) Err() error { return r.err }
+
+// Report is the outcome of a run, in the order files were named and walked.
+type Report struct {
+	Files []FileResult `json:"files"`
+}
+
+// Count returns how many files ended with status s.
+func (r *Report) Count(s Status) int {
+	n := 0
+	for _, f := range r.Files {
+		if f.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Failures returns the failed files.
+func (r *Report) Failures() []FileResult {
+	var out []FileResult
+	for _, f := range r.Files {
+		if f.Status == Failed {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Ingester writes files into a store.
+type Ingester struct {
+	Store  store.Store
+	Splits []store.Split
+}
+
+// smallFile is the size under which a file is loaded and split completely
+// before its write transaction starts, so other writers wait only for the
+// database writes. Larger files stream into an open transaction.
+const smallFile = 64 << 20
+
+// Ingest ingests paths (files, or directories walked recursively for the
+// types distill reads). It returns an error only when the run as a whole
+// cannot proceed; per-file failures are in the report.
+func (in *Ingester) Ingest(ctx context.Context, paths []string, opts Options) (*Report, error) {
+	if err := CheckSplits(in.Splits); err != nil {
+		return nil, err
+	}
+	files, early := Walk(paths)
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
+	results := make([]FileResult, len(files))
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var (
+		mu        sync.Mutex
+		done      int
+		doneBytes int64
+		next      = make(chan int)
+		wg        sync.WaitGroup
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				res := in.ingestFile(ctx, files[i].path, files[i].size, opts)
+				results[i] = res
+				if opts.Progress != nil {
+					mu.Lock()
+					done++
+					doneBytes += files[i].size
+					opts.Progress(Progress{Done: done, Total: len(files), DoneBytes: doneBytes, TotalBytes: total, File: res})
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+feed:
+	for i := range files {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	rep := &Report{Files: append(early, results...)}
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+type file struct {
+	path string
+	size int64
+}
+
+// Walk expands paths into the files to ingest, sorted within each
+// directory; paths that cannot be read come back as failures.
+func Walk(paths []string) ([]file, []FileResult) {
+	var files []file
+	var failed []FileResult
+	seen := map[string]bool{}
+	add := func(path string, size int64) {
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		if !seen[path] {
+			seen[path] = true
+			files = append(files, file{path, size})
+		}
+	}
+	fail := func(path string, err error) {
+		failed = append(failed, FileResult{Source: path, Status: Failed, Error: err.Error(), err: err})
+	}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			fail(p, &loader.Error{Source: p, Reason: describe(err), Err: err})
+			continue
+		}
+		if !fi.IsDir() {
+			add(p, fi.Size())
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				fail(path, &loader.Error{Source: path, Reason: describe(err), Err: err})
+				return nil
+			}
+			name := d.Name()
+			if path != p && strings.HasPrefix(name, ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() || !d.Type().IsRegular() || !loader.Supported(path) {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				fail(path, err)
+				return nil
+			}
+			add(path, info.Size())
+			return nil
+		})
+		if err != nil {
+			fail(p, err)
+		}
+	}
+	return files, failed
+}
+
+func describe(err error) string {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "no such file or directory"
+	case errors.Is(err, os.ErrPermission):
+		return "permission denied"
+	}
+	return err.Error()
+}
+
+// ingestFile ingests one file and reports it; it never returns an error.
+func (in *Ingester) ingestFile(ctx context.Context, path string, size int64, opts Options) FileResult {
+	res := FileResult{Source: path, DocID: document.IDFor(path), Bytes: size}
+	fail := func(err error) FileResult {
+		res.Status, res.err = Failed, err
+		res.Error = err.Error()
+		return res
+	}
+	hash, n, err := loader.Hash(path)
+	if err != nil {
+		return fail(&loader.Error{Source: path, Reason: describe(err), Err: err})
+	}
+	meta := maps.Clone(opts.Meta)
+	if !opts.Pages.All() {
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		meta["pages"] = opts.Pages.String()
+	}
+	doc := document.Document{ID: res.DocID, Source: path, Hash: hash, Size: n, Meta: meta}
+	old, err := in.Store.Document(ctx, path)
+	switch {
+	case err == nil && old.Hash == hash && maps.Equal(old.Meta, meta):
+		res.Status, res.Pages, res.Chunks = Unchanged, old.Pages, old.Chunks
+		return res
+	case err == nil:
+		res.Status = Updated
+	case errors.Is(err, store.ErrNotFound):
+		res.Status = Added
+	default:
+		return fail(err)
+	}
+	pages, chunks, err := in.write(ctx, path, n, &doc, opts)
+	if err != nil {
+		return fail(err)
+	}
+	res.Pages, res.Chunks = pages, chunks
+	return res
+}
+
+// write loads, splits and stores one document in one transaction.
+func (in *Ingester) write(ctx context.Context, path string, size int64, doc *document.Document, opts Options) (pages, chunks int, err error) {
+	lopts := loader.Options{Pages: opts.Pages, MaxBytes: opts.MaxBytes, MaxPages: opts.MaxPages}
+	type page struct {
+		p      document.Page
+		chunks []store.Chunk
+	}
+	var w store.DocumentWriter
+	defer func() {
+		if w != nil && err != nil {
+			w.Rollback()
+		}
+	}()
+	put := func(pg page) error {
+		if w == nil {
+			if w, err = in.Store.Begin(ctx, *doc); err != nil {
+				return err
+			}
+		}
+		pages++
+		chunks += len(pg.chunks)
+		return w.AddPage(ctx, pg.p, pg.chunks)
+	}
+	var buffered []page
+	stream := size >= smallFile
+	err = loader.LoadFile(ctx, path, doc, lopts, func(p document.Page) error {
+		pg := page{p, Chunks(in.Splits, p.Text)}
+		if stream {
+			return put(pg)
+		}
+		buffered = append(buffered, pg)
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, pg := range buffered {
+		if err = put(pg); err != nil {
+			return 0, 0, err
+		}
+	}
+	if w == nil {
+		return 0, 0, &loader.Error{Source: path, Reason: "has no text"}
+	}
+	if err = w.Commit(ctx); err != nil {
+		return 0, 0, err
+	}
+	return pages, chunks, nil
+}
+
+// Chunks cuts a page's text into every split, parents before the splits
+// cut from them. A child's Parent indexes its parent in the result.
+func Chunks(splits []store.Split, text string) []store.Chunk {
+	var out []store.Chunk
+	for _, sp := range Ordered(splits) {
+		s := split.Splitter{Size: sp.Size, Overlap: sp.Overlap}
+		if sp.Parent == "" {
+			for _, c := range s.Split(text) {
+				out = append(out, store.Chunk{Split: sp.Name, Start: c.Start, End: c.End, Parent: -1})
+			}
+			continue
+		}
+		n := len(out)
+		for i := 0; i < n; i++ {
+			parent := out[i]
+			if parent.Split != sp.Parent {
+				continue
+			}
+			for _, c := range s.Split(text[parent.Start:parent.End]) {
+				out = append(out, store.Chunk{Split: sp.Name, Start: parent.Start + c.Start, End: parent.Start + c.End, Parent: i})
+			}
+		}
+	}
+	return out
+}
+
+// Ordered returns splits with every parent before its children.
+func Ordered(splits []store.Split) []store.Split {
+	var out []store.Split
+	placed := map[string]bool{}
+	for len(out) < len(splits) {
+		progress := false
+		for _, sp := range splits {
+			if placed[sp.Name] || (sp.Parent != "" && !placed[sp.Parent]) {
+				continue
+			}
+			out = append(out, sp)
+			placed[sp.Name] = true
+			progress = true
+		}
+		if !progress {
+			break // a cycle; CheckSplits reports it
+		}
+	}
+	return out
+}
+
+// CheckSplits reports splits that cannot be built: bad sizes, unknown or
+// circular parents.
+func CheckSplits(splits []store.Split) error {
+	names := map[string]bool{}
+	for _, sp := range splits {
+		if err := (split.Splitter{Size: sp.Size, Overlap: sp.Overlap}).Validate(); err != nil {
+			return fmt.Errorf("split %s: %w", sp.Name, err)
+		}
+		names[sp.Name] = true
+	}
+	for _, sp := range splits {
+		if sp.Parent != "" && !names[sp.Parent] {
+			return fmt.Errorf("split %s: parent split %q does not exist", sp.Name, sp.Parent)
+		}
+	}
+	if len(Ordered(splits)) != len(splits) {
+		var cyc []string
+		for _, sp := range splits {
+			cyc = append(cyc, sp.Name)
+		}
+		sort.Strings(cyc)
+		return fmt.Errorf("splits %s: their parents form a cycle", strings.Join(cyc, ", "))
+	}
+	return nil
+}

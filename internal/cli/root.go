@@ -1,0 +1,145 @@
+// Package cli is the distill command line: it parses flags, calls the
+// engine and prints results for people (80 columns) or as JSON. It holds no
+// retrieval logic.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/distill-rag/distill"
+)
+
+// Version is set at build time with -ldflags "-X .../cli.Version=...".
+var Version = "dev"
+
+// app holds what every command shares.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	db             string
+	configFile     string
+	jsonOut        bool
+}
+
+// Main runs the command line and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.root()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ex *exitError
+	if errors.As(err, &ex) {
+		if ex.msg != "" {
+			fmt.Fprintln(stderr, "distill: "+ex.msg)
+		}
+		return ex.code
+	}
+	fmt.Fprintln(stderr, "distill: "+describe(err))
+	return 1
+}
+
+// exitError ends a command with a code, after the command printed its own
+// report (e.g. ingest with some failed files).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// userError is a mistake in what the user asked for; its message says it
+// all, so it is printed without the wrapping of the layers it crossed.
+type userError interface {
+	error
+	UserError()
+}
+
+func describe(err error) string {
+	var ue userError
+	if errors.As(err, &ue) {
+		return ue.Error()
+	}
+	if errors.Is(err, context.Canceled) {
+		return "interrupted"
+	}
+	return err.Error()
+}
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "distill",
+		Short: "Ask questions of your documents with several RAG techniques, side by side",
+		Long: `distill ingests documents (PDF, text, Markdown, HTML) into a persistent
+collection and answers questions from them with retrieval techniques that
+you can compare side by side, with what each one costs.
+
+Start with:  distill demo`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version,
+	}
+	root.PersistentFlags().StringVar(&a.db, "db", "", "collection directory (default $DISTILL_DB or "+distill.DefaultDB()+")")
+	root.PersistentFlags().StringVar(&a.configFile, "config", "", "configuration file (default $DISTILL_CONFIG or the user config directory's distill/config.yaml)")
+	root.AddCommand(a.ingestCmd(), a.askCmd(), a.compareCmd(), a.lsCmd(), a.rmCmd(), a.demoCmd(), a.techniquesCmd())
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &flagError{cmd: c.CommandPath(), err: err}
+	})
+	return root
+}
+
+type flagError struct {
+	cmd string
+	err error
+}
+
+func (e *flagError) Error() string {
+	return fmt.Sprintf("%s: %v (see %s --help)", e.cmd, e.err, e.cmd)
+}
+
+func (e *flagError) UserError() {}
+
+// open opens the engine on the selected collection.
+func (a *app) open(ctx context.Context, create bool) (*distill.Engine, error) {
+	eng, err := distill.Open(ctx, distill.Options{DB: a.db, Create: create, ConfigFile: a.configFile})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range eng.Warnings() {
+		fmt.Fprintln(a.stderr, "distill: warning: "+w)
+	}
+	return eng, nil
+}
+
+// isTerminal reports whether w is a terminal, for progress bars.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,49 @@
+package retrieve
+
+import (
+	"context"
+
+	"github.com/distill-rag/distill/config"
+	"github.com/distill-rag/distill/document"
+)
+
+func init() { Register("bm25", buildBM25) }
+
+// BM25 ranks the chunks of one split by BM25.
+type BM25 struct {
+	Store TextSearcher
+	Split string
+	K     int
+}
+
+// Retrieve returns the top K chunks.
+func (r *BM25) Retrieve(ctx context.Context, query string) ([]document.Passage, error) {
+	return r.Store.SearchText(ctx, r.Split, query, r.K)
+}
+
+type splitK struct {
+	Typed `yaml:",inline"`
+	Split string `yaml:"split"`
+	K     int    `yaml:"k"`
+}
+
+func (p *splitK) check(stage config.Stage) error {
+	if p.Split == "" {
+		return ParamError(stage, "split", "is required")
+	}
+	if p.K <= 0 {
+		return ParamError(stage, "k", "must be a positive number of results, got %d", p.K)
+	}
+	return nil
+}
+
+func buildBM25(env Env, stage config.Stage) (Retriever, error) {
+	p := splitK{K: 4}
+	if err := Decode(stage, &p); err != nil {
+		return nil, err
+	}
+	if err := p.check(stage); err != nil {
+		return nil, err
+	}
+	return &BM25{Store: env.Store, Split: p.Split, K: p.K}, nil
+}
