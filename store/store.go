@@ -71,6 +71,26 @@ type Chunk struct {
 	Split      string
 	Start, End int // byte offsets in the page
 	Parent     int // index into the same chunks slice, or -1
+	// Vector is the chunk's embedding, set for searched splits when the
+	// collection has an embedding model (see VectorStore).
+	Vector []float32
+}
+
+// Embedding is the model a collection's vectors come from.
+type Embedding struct {
+	Model string `json:"model"`
+	Dim   int    `json:"dim"`
+}
+
+// VectorStore is a Store that also keeps chunk embeddings and searches
+// them. The embedded store and Weaviate implement it.
+type VectorStore interface {
+	Store
+	// Embedding returns the collection's embedding model, or the zero
+	// Embedding when it has no vectors.
+	Embedding(ctx context.Context) (Embedding, error)
+	// SearchVector ranks the chunks of a split by cosine similarity to vec.
+	SearchVector(ctx context.Context, split string, vec []float32, k int) ([]document.Passage, error)
 }
 
 // DocumentInfo describes a stored document.
