@@ -11,6 +11,7 @@ import (
 	"github.com/distill-rag/distill/answer"
 	"github.com/distill-rag/distill/compress"
 	"github.com/distill-rag/distill/config"
+	"github.com/distill-rag/distill/model"
 	"github.com/distill-rag/distill/retrieve"
 	"github.com/distill-rag/distill/store"
 	_ "github.com/distill-rag/distill/store/sqlite" // the embedded store
@@ -29,6 +30,27 @@ type Options struct {
 	// ConfigFile is read when Config is nil; empty means the default search
 	// ($DISTILL_CONFIG, then the user config directory).
 	ConfigFile string
+	// Models name the models to use by URI (see package model); an empty
+	// field falls back to $DISTILL_LLM, $DISTILL_EMBED, $DISTILL_RERANK.
+	// "none" or nothing means offline.
+	Models Models
+}
+
+// Models are model URIs, e.g. "ollama:mixtral" or "sagemaker:bge-large".
+type Models struct {
+	LLM    string `json:"llm,omitempty"`
+	Embed  string `json:"embed,omitempty"`
+	Rerank string `json:"rerank,omitempty"`
+}
+
+func (m Models) withEnv() Models {
+	pick := func(v, env string) string {
+		if v != "" {
+			return v
+		}
+		return os.Getenv(env)
+	}
+	return Models{LLM: pick(m.LLM, "DISTILL_LLM"), Embed: pick(m.Embed, "DISTILL_EMBED"), Rerank: pick(m.Rerank, "DISTILL_RERANK")}
 }
 
 // DefaultDB returns the collection used when none is named: $DISTILL_DB,
@@ -59,6 +81,10 @@ type Engine struct {
 	order      []string
 	answerer   answer.Answerer
 	warnings   []string
+
+	llm      model.LLM
+	embedder model.Embedder
+	reranker model.Reranker
 }
 
 // Open opens (or, with Create, creates) a collection and builds every
@@ -80,6 +106,10 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{db: db, store: st, cfg: cfg, techniques: map[string]*technique.Technique{}}
+	if err := e.openModels(ctx, opts.Models.withEnv()); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := e.init(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -93,8 +123,8 @@ func (e *Engine) init(ctx context.Context) error {
 		return err
 	}
 	e.warnings = splitWarnings(e.cfg.Splits, e.splits)
-	renv := retrieve.Env{Store: e.store, Auto: "bm25"}
-	cenv := compress.Env{}
+	renv := retrieve.Env{Store: e.store, Auto: "bm25", Embedder: e.embedder}
+	cenv := compress.Env{LLM: e.llm, Embedder: e.embedder, Reranker: e.reranker}
 	for _, spec := range e.cfg.Techniques {
 		t, err := technique.Build(spec, renv, cenv)
 		if err != nil {
@@ -104,6 +134,20 @@ func (e *Engine) init(ctx context.Context) error {
 		e.order = append(e.order, spec.Name)
 	}
 	e.answerer = answer.NewExtractive(e.cfg.Answer.MaxSentences, e.cfg.Answer.MaxChars)
+	return nil
+}
+
+func (e *Engine) openModels(ctx context.Context, m Models) error {
+	var err error
+	if e.llm, err = model.OpenLLM(ctx, m.LLM); err != nil {
+		return err
+	}
+	if e.embedder, err = model.OpenEmbedder(ctx, m.Embed); err != nil {
+		return err
+	}
+	if e.reranker, err = model.OpenReranker(ctx, m.Rerank); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/distill-rag/distill/config"
 	"github.com/distill-rag/distill/cost"
 	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/model"
 )
 
 // Compressor cuts passages down for a query. It returns the passages it
@@ -29,9 +30,13 @@ type Report struct {
 	Notes []string // chunks left uncompressed and why, invented text dropped, ...
 }
 
-// Env is what builders may use. The LLM-backed compressors of the models
-// work read their model from here.
-type Env struct{}
+// Env is what builders may use: the models configured for the engine, any
+// of which may be nil (offline).
+type Env struct {
+	LLM      model.LLM
+	Embedder model.Embedder
+	Reranker model.Reranker
+}
 
 // Builder makes a compressor from its configuration stage.
 type Builder func(env Env, stage config.Stage) (Compressor, error)

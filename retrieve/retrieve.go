@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/distill-rag/distill/config"
+	"github.com/distill-rag/distill/model"
 	"github.com/distill-rag/distill/document"
 )
 
@@ -42,6 +43,8 @@ type Env struct {
 	Store Store
 	// Auto is the retriever type "auto" stands for: "bm25" offline.
 	Auto string
+	// Embedder embeds queries for dense retrieval; nil offline.
+	Embedder model.Embedder
 }
 
 // Builder makes a retriever from its configuration stage.

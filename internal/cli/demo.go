@@ -55,7 +55,7 @@ it is a bundled set of fictional shareholder letters (CC0).`,
 			if db == "" {
 				db = work + "/collection"
 			}
-			eng, err := distill.Open(ctx, distill.Options{DB: db, Create: true, ConfigFile: a.configFile})
+			eng, err := distill.Open(ctx, distill.Options{DB: db, Create: true, ConfigFile: a.configFile, Models: a.models})
 			if err != nil {
 				return err
 			}

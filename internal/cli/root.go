@@ -28,6 +28,7 @@ type app struct {
 	stdout, stderr io.Writer
 	db             string
 	configFile     string
+	models         distill.Models
 	jsonOut        bool
 }
 
@@ -98,6 +99,9 @@ Start with:  distill demo`,
 	}
 	root.PersistentFlags().StringVar(&a.db, "db", "", "collection directory (default $DISTILL_DB or "+distill.DefaultDB()+")")
 	root.PersistentFlags().StringVar(&a.configFile, "config", "", "configuration file (default $DISTILL_CONFIG or the user config directory's distill/config.yaml)")
+	root.PersistentFlags().StringVar(&a.models.LLM, "llm", "", "language model URI, e.g. ollama:mixtral (default $DISTILL_LLM; none = offline)")
+	root.PersistentFlags().StringVar(&a.models.Embed, "embed", "", "embedding model URI, e.g. tei:http://127.0.0.1:8080 (default $DISTILL_EMBED)")
+	root.PersistentFlags().StringVar(&a.models.Rerank, "rerank", "", "reranker URI (default $DISTILL_RERANK)")
 	root.AddCommand(a.ingestCmd(), a.askCmd(), a.compareCmd(), a.lsCmd(), a.rmCmd(), a.demoCmd(), a.techniquesCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{cmd: c.CommandPath(), err: err}
@@ -118,7 +122,7 @@ func (e *flagError) UserError() {}
 
 // open opens the engine on the selected collection.
 func (a *app) open(ctx context.Context, create bool) (*distill.Engine, error) {
-	eng, err := distill.Open(ctx, distill.Options{DB: a.db, Create: create, ConfigFile: a.configFile})
+	eng, err := distill.Open(ctx, distill.Options{DB: a.db, Create: create, ConfigFile: a.configFile, Models: a.models})
 	if err != nil {
 		return nil, err
 	}
