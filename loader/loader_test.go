@@ -172,10 +172,10 @@ func TestTextSectionsStreamLargeFiles(t *testing.T) {
 
 func TestParsePageRange(t *testing.T) {
 	tests := []struct {
-		in      string
+		in       string
 		in1, in9 bool
-		str     string
-		bad     bool
+		str      string
+		bad      bool
 	}{
 		{"", true, true, "", false},
 		{"1-3,5", true, false, "1-3,5", false},

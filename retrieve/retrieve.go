@@ -12,8 +12,8 @@ import (
 	"sync"
 
 	"github.com/distill-rag/distill/config"
-	"github.com/distill-rag/distill/model"
 	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/model"
 )
 
 // Retriever finds passages for a query, best first.

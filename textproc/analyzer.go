@@ -202,10 +202,12 @@ func stripPossessive(w []byte) []byte {
 	return w
 }
 
-func isWordRune(r rune) bool   { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) }
-func isASCIIWord(c byte) bool  { return isASCIILetter(c) || isDigit(c) }
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+func isASCIIWord(c byte) bool   { return isASCIILetter(c) || isDigit(c) }
 func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
+func isDigit(c byte) bool       { return '0' <= c && c <= '9' }
 
 func isNumeric(w string) bool {
 	for i := 0; i < len(w); i++ {
