@@ -31,4 +31,3 @@ func TestDistinctParents(t *testing.T) {
 		}
 	}
 }
-
