@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/distill-rag/distill/document"
 	"github.com/distill-rag/distill/textproc"
@@ -79,7 +80,15 @@ func (s *Store) searchText(ctx context.Context, tx *sql.Tx, split string, terms 
 	}
 	defer stmt.Close()
 
-	acc := newAccumulator()
+	// Read every term's postings first, so that the accumulator is sized
+	// once: growing a hash map of 100k entries cost more than the scoring.
+	type termPostings struct {
+		term   string
+		lists  [][]byte
+		weight float64
+	}
+	var all []termPostings
+	var postings int64
 	for _, term := range terms {
 		lists, df, err := readPostings(ctx, stmt, split, term)
 		if err != nil {
@@ -90,15 +99,27 @@ func (s *Store) searchText(ctx context.Context, tx *sql.Tx, split string, terms 
 		}
 		df = min(df, n)
 		idf := math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
-		weight := idf * float64(qtf[term])
-		for _, data := range lists {
+		all = append(all, termPostings{term: term, lists: lists, weight: idf * float64(qtf[term])})
+		postings += df
+	}
+	var lo, hi sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT min(id) FROM chunks), (SELECT max(id) FROM chunks)`).Scan(&lo, &hi); err != nil {
+		return nil, err
+	}
+	if !lo.Valid || postings == 0 {
+		return nil, nil
+	}
+	acc := newAccumulator(lo.Int64, hi.Int64)
+	defer acc.release()
+	for _, tp := range all {
+		for _, data := range tp.lists {
 			err := decodePostings(data, func(p posting) {
 				tf := float64(p.tf)
 				norm := bm25K1 * (1 - bm25B + bm25B*float64(p.dl)/avgdl)
-				acc.add(p.chunk, weight*tf*(bm25K1+1)/(tf+norm))
+				acc.add(p.chunk, tp.weight*tf*(bm25K1+1)/(tf+norm))
 			})
 			if err != nil {
-				return nil, fmt.Errorf("term %q: %w", term, err)
+				return nil, fmt.Errorf("term %q: %w", tp.term, err)
 			}
 		}
 	}
@@ -148,14 +169,46 @@ func readPostings(ctx context.Context, stmt *sql.Stmt, split, term string) ([][]
 	return lists, df, rows.Err()
 }
 
-// accumulator sums scores per chunk id.
+// accumulator sums scores per chunk id. Chunk ids are dense (AUTOINCREMENT
+// rows), so scores live in an array indexed by id - base rather than a
+// hash map, which cost more than decoding the postings; the array comes
+// from a pool and only the entries touched are cleared.
 type accumulator struct {
-	scores map[int64]float64
+	base    int64
+	scores  []float64
+	touched []int32
 }
 
-func newAccumulator() *accumulator { return &accumulator{scores: map[int64]float64{}} }
+var accumulatorPool = sync.Pool{New: func() any { return &accumulator{} }}
 
-func (a *accumulator) add(id int64, score float64) { a.scores[id] += score }
+// newAccumulator returns an accumulator for chunk ids in [lo, hi].
+func newAccumulator(lo, hi int64) *accumulator {
+	a := accumulatorPool.Get().(*accumulator)
+	n := int(hi - lo + 1)
+	if cap(a.scores) < n {
+		a.scores = make([]float64, n)
+	}
+	a.base, a.scores, a.touched = lo, a.scores[:n], a.touched[:0]
+	return a
+}
+
+func (a *accumulator) release() {
+	for _, i := range a.touched {
+		a.scores[i] = 0
+	}
+	accumulatorPool.Put(a)
+}
+
+func (a *accumulator) add(id int64, score float64) {
+	i := id - a.base
+	if i < 0 || i >= int64(len(a.scores)) {
+		return // a posting of a chunk outside the range read: deleted since
+	}
+	if a.scores[i] == 0 {
+		a.touched = append(a.touched, int32(i))
+	}
+	a.scores[i] += score
+}
 
 type hit struct {
 	id    int64
@@ -166,8 +219,8 @@ type hit struct {
 // that results are deterministic.
 func (a *accumulator) top(n int) []hit {
 	h := make(minHeap, 0, n)
-	for id, sc := range a.scores {
-		x := hit{id, sc}
+	for _, i := range a.touched {
+		x := hit{a.base + int64(i), a.scores[i]}
 		if len(h) < n {
 			heap.Push(&h, x)
 		} else if better(x, h[0]) {
