@@ -28,6 +28,12 @@ type Compressor interface {
 type Report struct {
 	Usage cost.Usage
 	Notes []string // chunks left uncompressed and why, invented text dropped, ...
+	// Uncompressed counts passages passed on whole because their model
+	// call failed or gave nothing usable.
+	Uncompressed int
+	// InventedChars counts characters of model output not found in the
+	// passages, dropped rather than passed on.
+	InventedChars int
 }
 
 // Env is what builders may use: the models configured for the engine, any

@@ -9,10 +9,7 @@ import (
 	"github.com/distill-rag/distill/textproc"
 )
 
-func init() {
-	Register("relevance", buildRelevance)
-	Register("filter", buildRelevance) // replaced by the LLM filter when a model is configured
-}
+func init() { Register("relevance", buildRelevance) }
 
 // Relevance is the offline filter: it drops passages that hold less than
 // MinCoverage of the question's term weight, or less than RelativeToBest
@@ -25,16 +22,28 @@ type Relevance struct {
 }
 
 type relevanceParams struct {
-	typed          `yaml:",inline"`
+	typed            `yaml:",inline"`
+	relevanceOptions `yaml:",inline"`
+}
+
+type relevanceOptions struct {
 	MinCoverage    float64 `yaml:"min_coverage"`
 	RelativeToBest float64 `yaml:"relative_to_best"`
 }
 
+func defaultRelevanceOptions() relevanceOptions {
+	return relevanceOptions{MinCoverage: 0.1, RelativeToBest: 0.6}
+}
+
 func buildRelevance(_ Env, stage config.Stage) (Compressor, error) {
-	p := relevanceParams{MinCoverage: 0.1, RelativeToBest: 0.6}
+	p := relevanceParams{relevanceOptions: defaultRelevanceOptions()}
 	if err := decode(stage, &p); err != nil {
 		return nil, err
 	}
+	return p.build(stage)
+}
+
+func (p relevanceOptions) build(stage config.Stage) (*Relevance, error) {
 	if p.MinCoverage < 0 || p.MinCoverage > 1 {
 		return nil, paramError(stage, "min_coverage", "must be in [0, 1], got %g", p.MinCoverage)
 	}

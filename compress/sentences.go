@@ -9,10 +9,7 @@ import (
 	"github.com/distill-rag/distill/textproc"
 )
 
-func init() {
-	Register("sentences", buildSentences)
-	Register("extract", buildSentences) // replaced by the LLM extractor when a model is configured
-}
+func init() { Register("sentences", buildSentences) }
 
 // Sentences is the offline extractor: from each passage it keeps the
 // sentences that share enough of the question's weight, merged into spans
@@ -28,16 +25,26 @@ type Sentences struct {
 }
 
 type sentenceParams struct {
-	typed       `yaml:",inline"`
+	typed           `yaml:",inline"`
+	sentenceOptions `yaml:",inline"`
+}
+
+type sentenceOptions struct {
 	MinCoverage float64 `yaml:"min_coverage"`
 	Context     int     `yaml:"context"`
 }
 
+func defaultSentenceOptions() sentenceOptions { return sentenceOptions{MinCoverage: 0.2} }
+
 func buildSentences(_ Env, stage config.Stage) (Compressor, error) {
-	p := sentenceParams{MinCoverage: 0.2}
+	p := sentenceParams{sentenceOptions: defaultSentenceOptions()}
 	if err := decode(stage, &p); err != nil {
 		return nil, err
 	}
+	return p.build(stage)
+}
+
+func (p sentenceOptions) build(stage config.Stage) (*Sentences, error) {
 	if p.MinCoverage <= 0 || p.MinCoverage > 1 {
 		return nil, paramError(stage, "min_coverage", "must be in (0, 1], got %g", p.MinCoverage)
 	}

@@ -11,6 +11,9 @@ type Usage struct {
 	PromptTokens     int  `json:"prompt_tokens"`
 	CompletionTokens int  `json:"completion_tokens"`
 	Estimated        bool `json:"tokens_estimated,omitempty"` // counted locally, not reported by the provider
+	Cached           int  `json:"cached_calls,omitempty"`     // LLM calls answered from the cache, at no cost
+	RerankCalls      int  `json:"rerank_calls,omitempty"`
+	EmbedCalls       int  `json:"embed_calls,omitempty"`
 }
 
 // Add sums u and v.
@@ -20,6 +23,9 @@ func (u Usage) Add(v Usage) Usage {
 		PromptTokens:     u.PromptTokens + v.PromptTokens,
 		CompletionTokens: u.CompletionTokens + v.CompletionTokens,
 		Estimated:        u.Estimated || v.Estimated,
+		Cached:           u.Cached + v.Cached,
+		RerankCalls:      u.RerankCalls + v.RerankCalls,
+		EmbedCalls:       u.EmbedCalls + v.EmbedCalls,
 	}
 }
 
@@ -33,6 +39,12 @@ type Stage struct {
 	CharsOut  int      `json:"chars_out"`
 	LatencyMS float64  `json:"latency_ms"`
 	Notes     []string `json:"notes,omitempty"` // e.g. which chunks were not compressed and why
+	// Uncompressed counts the passages a compressor passed on whole because
+	// its model call failed or gave nothing usable.
+	Uncompressed int `json:"uncompressed,omitempty"`
+	// InventedChars counts characters of model output that were not in the
+	// passage and were dropped rather than passed on as a source.
+	InventedChars int `json:"invented_chars,omitempty"`
 }
 
 // Since returns the milliseconds elapsed since t.

@@ -77,6 +77,7 @@ func (t *Technique) Run(ctx context.Context, question string) (*Run, error) {
 		run.Stages = append(run.Stages, cost.Stage{
 			Name: "compress:" + c.Type, Usage: rep.Usage, In: len(in), Out: len(out),
 			CharsIn: Chars(in), CharsOut: Chars(out), LatencyMS: cost.Since(start), Notes: rep.Notes,
+			Uncompressed: rep.Uncompressed, InventedChars: rep.InventedChars,
 		})
 	}
 	run.Contexts = passages
