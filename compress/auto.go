@@ -18,7 +18,7 @@ const (
 
 type extractParams struct {
 	typed           `yaml:",inline"`
-	Mode            string `yaml:"mode"`
+	Mode            string           `yaml:"mode"`
 	sentenceOptions `yaml:",inline"` // local
 	llmParams       `yaml:",inline"`
 }
@@ -49,7 +49,7 @@ func buildExtract(env Env, stage config.Stage) (Compressor, error) {
 
 type filterParams struct {
 	typed            `yaml:",inline"`
-	Mode             string `yaml:"mode"`
+	Mode             string           `yaml:"mode"`
 	relevanceOptions `yaml:",inline"` // local
 	llmParams        `yaml:",inline"`
 	// Undecided is what to do with a passage whose answer is neither YES

@@ -250,7 +250,9 @@ func TestLLMFaults(t *testing.T) {
 		{"empty answer keeps the chunk", fakellm.Reply{Text: "  \n "}, "Alpha: Revenue grew 12% to $40 million in 2021. The board met twice.", "the model's answer was empty", nil},
 		{"endless answer is capped and what it copied kept", fakellm.Reply{Text: "Revenue grew 12% to $40 million in 2021.", Endless: true, IgnoreMaxTokens: true}, "Revenue grew 12% to $40 million in 2021.", "the answer was cut at", func(u cost.Usage) bool { return u.Estimated && u.Calls == 1 }},
 		{"answer cut by max_tokens", fakellm.Reply{Text: "The board met twice.", Endless: true}, "The board met twice.", "the answer was cut at", nil},
-		{"provider usage is used as reported", fakellm.Reply{Text: "The board met twice.", Usage: cost.Usage{PromptTokens: 120, CompletionTokens: 6}}, "The board met twice.", "", func(u cost.Usage) bool { return !u.Estimated && u.PromptTokens == 120 && u.CompletionTokens == 6 && u.Calls == 1 }},
+		{"provider usage is used as reported", fakellm.Reply{Text: "The board met twice.", Usage: cost.Usage{PromptTokens: 120, CompletionTokens: 6}}, "The board met twice.", "", func(u cost.Usage) bool {
+			return !u.Estimated && u.PromptTokens == 120 && u.CompletionTokens == 6 && u.Calls == 1
+		}},
 		{"a cached answer costs no call", fakellm.Reply{Text: "The board met twice.", Usage: cost.Usage{Cached: 1}}, "The board met twice.", "", func(u cost.Usage) bool { return u.Calls == 0 && u.Cached == 1 && u.PromptTokens == 0 }},
 		{"NO_OUTPUT after a preamble drops the chunk", fakellm.Reply{Text: "Answer: NO_OUTPUT"}, "", "NO_OUTPUT", nil},
 	}
