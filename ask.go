@@ -36,6 +36,9 @@ type Stats struct {
 	PromptTokens     int          `json:"prompt_tokens"`
 	CompletionTokens int          `json:"completion_tokens"`
 	TokensEstimated  bool         `json:"tokens_estimated,omitempty"`
+	CachedCalls      int          `json:"cached_calls,omitempty"` // LLM calls answered from the cache
+	RerankCalls      int          `json:"rerank_calls,omitempty"`
+	EmbedCalls       int          `json:"embed_calls,omitempty"`
 	LatencyMS        float64      `json:"latency_ms"`
 	Stages           []cost.Stage `json:"stages"`
 }
@@ -54,6 +57,9 @@ func (e *Engine) Ask(ctx context.Context, question, techniqueName string) (*Resu
 }
 
 func (e *Engine) ask(ctx context.Context, question string, t *technique.Technique) (*Result, error) {
+	if err := t.Unavailable(); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	run, err := t.Run(ctx, question)
 	if err != nil {
@@ -80,6 +86,7 @@ func (e *Engine) ask(ctx context.Context, question string, t *technique.Techniqu
 		Retrieved: run.Retrieved, ContextChars: technique.Chars(run.Contexts),
 		LLMCalls: usage.Calls, PromptTokens: usage.PromptTokens, CompletionTokens: usage.CompletionTokens,
 		TokensEstimated: usage.Estimated, LatencyMS: cost.Since(start), Stages: stages,
+		CachedCalls: usage.Cached, RerankCalls: usage.RerankCalls, EmbedCalls: usage.EmbedCalls,
 	}
 	return res, nil
 }
@@ -91,15 +98,16 @@ type Comparison struct {
 	Results  []*Result `json:"results"`
 }
 
-// Compare answers question with each named technique (all when none are
-// named), one after another so that their latencies are comparable.
+// Compare answers question with each named technique (all that can run
+// with the configured models when none are named), one after another so
+// that their latencies are comparable.
 func (e *Engine) Compare(ctx context.Context, question string, techniques []string) (*Comparison, error) {
 	question = strings.TrimSpace(question)
 	if question == "" {
 		return nil, ErrEmptyQuestion
 	}
 	if len(techniques) == 0 {
-		techniques = e.order
+		techniques = e.available()
 	}
 	ts := make([]*technique.Technique, len(techniques))
 	for i, name := range techniques {

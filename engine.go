@@ -34,6 +34,11 @@ type Options struct {
 	// field falls back to $DISTILL_LLM, $DISTILL_EMBED, $DISTILL_RERANK.
 	// "none" or nothing means offline.
 	Models Models
+	// NoCache sends every compression and filter call to the model instead
+	// of answering repeated ones from the LLM cache.
+	NoCache bool
+	// CacheDir is where the LLM cache lives; empty means llmcache.DefaultDir().
+	CacheDir string
 }
 
 // Models are model URIs, e.g. "ollama:mixtral" or "sagemaker:bge-large".
@@ -85,6 +90,9 @@ type Engine struct {
 	llm      model.LLM
 	embedder model.Embedder
 	reranker model.Reranker
+	// compressLLM is llm behind the LLM cache, for compression and filter
+	// calls; nil when there is no llm.
+	compressLLM model.LLM
 }
 
 // Open opens (or, with Create, creates) a collection and builds every
@@ -110,6 +118,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		st.Close()
 		return nil, err
 	}
+	e.openCache(opts)
 	if err := e.init(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -122,9 +131,9 @@ func (e *Engine) init(ctx context.Context) error {
 	if e.splits, err = e.store.Splits(ctx); err != nil {
 		return err
 	}
-	e.warnings = splitWarnings(e.cfg.Splits, e.splits)
+	e.warnings = append(e.warnings, splitWarnings(e.cfg.Splits, e.splits)...)
 	renv := retrieve.Env{Store: e.store, Auto: "bm25", Embedder: e.embedder}
-	cenv := compress.Env{LLM: e.llm, Embedder: e.embedder, Reranker: e.reranker}
+	cenv := compress.Env{LLM: e.compressLLM, Embedder: e.embedder, Reranker: e.reranker}
 	for _, spec := range e.cfg.Techniques {
 		t, err := technique.Build(spec, renv, cenv)
 		if err != nil {
@@ -193,6 +202,9 @@ type TechniqueInfo struct {
 	Description string   `json:"description"`
 	Retriever   string   `json:"retriever"`
 	Compressors []string `json:"compressors"`
+	// Unavailable says why the technique cannot run with the models
+	// configured (e.g. it needs a reranker); empty when it can.
+	Unavailable string `json:"unavailable,omitempty"`
 }
 
 // Techniques lists the configured techniques in configuration order.
@@ -203,6 +215,9 @@ func (e *Engine) Techniques() []TechniqueInfo {
 		info := TechniqueInfo{Name: name, Description: t.Description, Retriever: t.Spec.Retriever.Type, Compressors: []string{}}
 		for _, c := range t.Compressors {
 			info.Compressors = append(info.Compressors, c.Type)
+		}
+		if err := t.Unavailable(); err != nil {
+			info.Unavailable = err.Error()
 		}
 		out = append(out, info)
 	}

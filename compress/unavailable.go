@@ -28,13 +28,17 @@ func (e *MissingModelError) Error() string {
 		name, _, _ := strings.Cut(rest, ".")
 		subject = fmt.Sprintf("technique %q", name)
 	}
-	return fmt.Sprintf("%s needs a %s for its %s stage: give one with %s URI or $%s (e.g. %s %s)", subject, e.Model, e.Type, e.Flag, e.Env, e.Flag, e.Example)
+	article := "a"
+	if strings.ContainsRune("aeiou", rune(e.Model[0])) {
+		article = "an"
+	}
+	return fmt.Sprintf("%s needs %s %s for its %s stage: give one with %s URI or $%s (e.g. %s %s)", subject, article, e.Model, e.Type, e.Flag, e.Env, e.Flag, e.Example)
 }
 
 // UserError marks the error as the user's to fix.
 func (e *MissingModelError) UserError() {}
 
-// Needs says a model is needed; kinds are "llm", "embed" and "rerank".
+// missingModel says a stage needs a model: kind is "llm", "embed" or "rerank".
 func missingModel(stage config.Stage, kind string) *MissingModelError {
 	e := &MissingModelError{Stage: stage.Path, Type: stage.Type}
 	switch kind {

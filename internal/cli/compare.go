@@ -20,7 +20,8 @@ func (a *app) compareCmd() *cobra.Command {
 		Use:   "compare [--techniques a,b] [--questions FILE] [QUESTION...]",
 		Short: "Answer questions with every technique, side by side",
 		Example: `  distill compare "How did the freight business evolve?"
-  distill compare --techniques regular,parent --questions questions.txt`,
+  distill compare --techniques regular,parent --questions questions.txt
+  distill compare --markdown --questions questions.txt > comparison.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			qs := append([]string(nil), args...)
 			if questions != "" {
@@ -44,14 +45,21 @@ func (a *app) compareCmd() *cobra.Command {
 	cmd.Flags().StringVar(&techniques, "techniques", "", "comma-separated techniques (default: all)")
 	cmd.Flags().StringVar(&questions, "questions", "", "file with one question per line")
 	cmd.Flags().BoolVar(&a.jsonOut, "json", false, "print one JSON object per question")
+	cmd.Flags().BoolVar(&a.markdown, "markdown", false, "print a Markdown table: techniques as columns, questions as rows, answers and costs")
+	cmd.MarkFlagsMutuallyExclusive("json", "markdown")
 	return cmd
 }
 
 func (a *app) compare(cmd *cobra.Command, eng *distill.Engine, questions, techniques []string) error {
+	var all []*distill.Comparison
 	for i, q := range questions {
 		cmp, err := eng.Compare(cmd.Context(), q, techniques)
 		if err != nil {
 			return err
+		}
+		if a.markdown {
+			all = append(all, cmp)
+			continue
 		}
 		if a.jsonOut {
 			if err := writeJSON(a.stdout, cmp); err != nil {
@@ -63,6 +71,9 @@ func (a *app) compare(cmd *cobra.Command, eng *distill.Engine, questions, techni
 			fmt.Fprintln(a.stdout)
 		}
 		a.printComparison(cmp)
+	}
+	if a.markdown {
+		return distill.WriteMarkdown(a.stdout, all)
 	}
 	return nil
 }
@@ -82,15 +93,12 @@ func (a *app) printComparison(cmp *distill.Comparison) {
 			fmt.Fprintln(w, wrap("Sources: "+strings.Join(refs, " · "), width, ""))
 		}
 		fmt.Fprintln(w, statsLine(r))
+		for _, note := range faultNotes(r) {
+			fmt.Fprintln(w, wrap("! "+note, width, "  "))
+		}
 	}
 	fmt.Fprintln(w)
-	var rows [][]string
-	for _, r := range cmp.Results {
-		rows = append(rows, []string{r.Technique, thousands(r.Stats.Retrieved), thousands(len(r.Contexts)), thousands(r.Stats.ContextChars),
-			thousands(r.Stats.LLMCalls), thousands(r.Stats.PromptTokens + r.Stats.CompletionTokens), ms(r.Stats.LatencyMS)})
-	}
-	table(w, []string{"technique", "retrieved", "contexts", "chars", "calls", "tokens", "time"},
-		[]bool{false, true, true, true, true, true, true}, rows)
+	a.printCostTables(cmp)
 }
 
 // readQuestions reads one question per line, skipping blanks and # comments.

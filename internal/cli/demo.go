@@ -55,7 +55,7 @@ it is a bundled set of fictional shareholder letters (CC0).`,
 			if db == "" {
 				db = work + "/collection"
 			}
-			eng, err := distill.Open(ctx, distill.Options{DB: db, Create: true, ConfigFile: a.configFile, Models: a.models})
+			eng, err := distill.Open(ctx, distill.Options{DB: db, Create: true, ConfigFile: a.configFile, Models: a.models, NoCache: a.noCache})
 			if err != nil {
 				return err
 			}
@@ -79,7 +79,13 @@ it is a bundled set of fictional shareholder letters (CC0).`,
 				}
 			}
 			if !a.jsonOut {
-				fmt.Fprintf(a.stdout, "\nComparing %s on %s.\n\n", plural(len(eng.Techniques()), "technique", "techniques"), plural(len(corpus.Questions), "question", "questions"))
+				runnable := 0
+				for _, t := range eng.Techniques() {
+					if t.Unavailable == "" {
+						runnable++
+					}
+				}
+				fmt.Fprintf(a.stdout, "\nComparing %s on %s.\n\n", plural(runnable, "technique", "techniques"), plural(len(corpus.Questions), "question", "questions"))
 			}
 			return a.compare(cmd, eng, corpus.Questions, splitList(techniques))
 		},

@@ -118,6 +118,9 @@ func statsLine(r *distill.Result) string {
 		plural(r.Stats.ContextChars, "char", "chars"),
 		plural(r.Stats.LLMCalls, "LLM call", "LLM calls"),
 	}
+	if r.Stats.CachedCalls > 0 {
+		parts[2] += fmt.Sprintf(" (+%s cached)", thousands(r.Stats.CachedCalls))
+	}
 	if tokens := r.Stats.PromptTokens + r.Stats.CompletionTokens; tokens > 0 {
 		t := plural(tokens, "token", "tokens")
 		if r.Stats.TokensEstimated {

@@ -29,7 +29,9 @@ type app struct {
 	db             string
 	configFile     string
 	models         distill.Models
+	noCache        bool
 	jsonOut        bool
+	markdown       bool // compare: the study-shaped Markdown table
 }
 
 // Main runs the command line and returns the exit code.
@@ -101,7 +103,8 @@ Start with:  distill demo`,
 	root.PersistentFlags().StringVar(&a.configFile, "config", "", "configuration file (default $DISTILL_CONFIG or the user config directory's distill/config.yaml)")
 	root.PersistentFlags().StringVar(&a.models.LLM, "llm", "", "language model URI, e.g. ollama:mixtral (default $DISTILL_LLM; none = offline)")
 	root.PersistentFlags().StringVar(&a.models.Embed, "embed", "", "embedding model URI, e.g. tei:http://127.0.0.1:8080 (default $DISTILL_EMBED)")
-	root.PersistentFlags().StringVar(&a.models.Rerank, "rerank", "", "reranker URI (default $DISTILL_RERANK)")
+	root.PersistentFlags().StringVar(&a.models.Rerank, "rerank", "", "reranker URI, e.g. tei:http://127.0.0.1:8081 (default $DISTILL_RERANK)")
+	root.PersistentFlags().BoolVar(&a.noCache, "no-cache", false, "send every compression and filter call to the LLM, bypassing the LLM cache")
 	root.AddCommand(a.ingestCmd(), a.askCmd(), a.compareCmd(), a.lsCmd(), a.rmCmd(), a.demoCmd(), a.techniquesCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{cmd: c.CommandPath(), err: err}
@@ -122,7 +125,7 @@ func (e *flagError) UserError() {}
 
 // open opens the engine on the selected collection.
 func (a *app) open(ctx context.Context, create bool) (*distill.Engine, error) {
-	eng, err := distill.Open(ctx, distill.Options{DB: a.db, Create: create, ConfigFile: a.configFile, Models: a.models})
+	eng, err := distill.Open(ctx, distill.Options{DB: a.db, Create: create, ConfigFile: a.configFile, Models: a.models, NoCache: a.noCache})
 	if err != nil {
 		return nil, err
 	}

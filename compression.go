@@ -1,0 +1,38 @@
+package distill
+
+import (
+	"github.com/distill-rag/distill/model/llmcache"
+	_ "github.com/distill-rag/distill/model/rerank" // reranker providers: tei, cohere, jina, vllm
+)
+
+// openCache puts the LLM cache in front of the language model for the
+// compression and filter stages. A cache that cannot be opened is a
+// warning, not a failure: it only costs calls.
+func (e *Engine) openCache(opts Options) {
+	e.compressLLM = e.llm
+	if e.llm == nil || opts.NoCache {
+		return
+	}
+	dir := opts.CacheDir
+	if dir == "" {
+		dir = llmcache.DefaultDir()
+	}
+	c, err := llmcache.Open(dir)
+	if err != nil {
+		e.warnings = append(e.warnings, err.Error()+"; compression calls are not cached")
+		return
+	}
+	e.compressLLM = c.Wrap(e.llm)
+}
+
+// available lists the techniques that can run with the configured models,
+// in configuration order.
+func (e *Engine) available() []string {
+	var out []string
+	for _, name := range e.order {
+		if e.techniques[name].Unavailable() == nil {
+			out = append(out, name)
+		}
+	}
+	return out
+}
