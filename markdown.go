@@ -52,12 +52,12 @@ func WriteMarkdown(w io.Writer, cmps []*Comparison) error {
 	row(append([]string{""}, techs...)...)
 	rule(len(techs) + 1)
 	type total struct {
-		usage            cost.Usage
-		before, after    int
-		latency          float64
-		uncompressed     int
-		invented         int
-		n                int
+		usage         cost.Usage
+		before, after int
+		latency       float64
+		uncompressed  int
+		invented      int
+		n             int
 	}
 	totals := make([]total, len(techs))
 	for i, t := range techs {
