@@ -8,9 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/distill-rag/distill"
 	"github.com/distill-rag/distill/compress"
+	"github.com/distill-rag/distill/demo"
 	"github.com/distill-rag/distill/ingest"
 	"github.com/distill-rag/distill/internal/testsupport"
 	"github.com/distill-rag/distill/internal/testsupport/fakellm"
@@ -48,7 +50,7 @@ func init() {
 	})
 }
 
-func fakeURI(t *testing.T, f *fakellm.LLM) string {
+func fakeURI(t testing.TB, f *fakellm.LLM) string {
 	fakesMu.Lock()
 	defer fakesMu.Unlock()
 	fakes[t.Name()] = f
@@ -56,7 +58,7 @@ func fakeURI(t *testing.T, f *fakellm.LLM) string {
 }
 
 // collection ingests the test letters into a new collection.
-func collection(t *testing.T) string {
+func collection(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	var paths []string
@@ -75,9 +77,8 @@ func collection(t *testing.T) string {
 	return db
 }
 
-func open(t *testing.T, db string, models distill.Models, noCache bool, cacheDir string) *distill.Engine {
+func open(t testing.TB, db string, models distill.Models, noCache bool, cacheDir string) *distill.Engine {
 	t.Helper()
-	t.Setenv("DISTILL_CONFIG", "")
 	eng, err := distill.Open(context.Background(), distill.Options{DB: db, Models: models, NoCache: noCache, CacheDir: cacheDir, ConfigFile: writeEmptyConfig(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +87,7 @@ func open(t *testing.T, db string, models distill.Models, noCache bool, cacheDir
 	return eng
 }
 
-func writeEmptyConfig(t *testing.T) string {
+func writeEmptyConfig(t testing.TB) string {
 	return testsupport.Write(t, t.TempDir(), "config.yaml", []byte("# defaults only\n"))
 }
 
@@ -253,5 +254,60 @@ func TestMarkdownComparison(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// BenchmarkTechniques answers one question with every technique, the LLM
+// taking 200 ms per call and the cache off, and reports what each costs:
+// LLM and rerank calls, tokens, and the time of its compression stages.
+func BenchmarkTechniques(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	corpus, err := demo.Bundled(ctx, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := filepath.Join(dir, "db")
+	setup, err := distill.Open(ctx, distill.Options{DB: db, Create: true, ConfigFile: writeEmptyConfig(b), Models: distill.Models{LLM: "none", Embed: "none", Rerank: "none"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range corpus.Letters {
+		if _, err := setup.Ingest(ctx, []string{l.Path}, ingest.Options{Pages: l.Pages}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	setup.Close()
+	fake := fakellm.New(copyFirstSentence)
+	fake.Latency = 200 * time.Millisecond
+	srv := fakererank.TEI(b, fakererank.Options{})
+	eng := open(b, db, distill.Models{LLM: fakeURI(b, fake), Rerank: "tei:" + srv.URL, Embed: "none"}, true, "")
+	for _, ti := range eng.Techniques() {
+		if ti.Unavailable != "" {
+			continue
+		}
+		b.Run(ti.Name, func(b *testing.B) {
+			var calls, tokens, rerank int
+			var compressMS float64
+			for i := 0; i < b.N; i++ {
+				res, err := eng.Ask(ctx, corpus.Questions[0], ti.Name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				calls += res.Stats.LLMCalls
+				tokens += res.Stats.PromptTokens + res.Stats.CompletionTokens
+				rerank += res.Stats.RerankCalls
+				for _, s := range res.Stats.Stages {
+					if strings.HasPrefix(s.Name, "compress:") {
+						compressMS += s.LatencyMS
+					}
+				}
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(calls)/n, "llm_calls/op")
+			b.ReportMetric(float64(tokens)/n, "tokens/op")
+			b.ReportMetric(float64(rerank)/n, "rerank_calls/op")
+			b.ReportMetric(compressMS/n, "compress_ms/op")
+		})
 	}
 }

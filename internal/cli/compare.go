@@ -31,6 +31,9 @@ func (a *app) compareCmd() *cobra.Command {
 				}
 				qs = append(qs, more...)
 			}
+			if a.jsonOut && a.markdown {
+				return &flagError{cmd: "distill compare", err: fmt.Errorf("--json and --markdown cannot be used together")}
+			}
 			if len(qs) == 0 {
 				return &flagError{cmd: "distill compare", err: fmt.Errorf("no question: give one as an argument or a file with --questions")}
 			}
@@ -46,7 +49,6 @@ func (a *app) compareCmd() *cobra.Command {
 	cmd.Flags().StringVar(&questions, "questions", "", "file with one question per line")
 	cmd.Flags().BoolVar(&a.jsonOut, "json", false, "print one JSON object per question")
 	cmd.Flags().BoolVar(&a.markdown, "markdown", false, "print a Markdown table: techniques as columns, questions as rows, answers and costs")
-	cmd.MarkFlagsMutuallyExclusive("json", "markdown")
 	return cmd
 }
 
