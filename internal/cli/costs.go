@@ -7,8 +7,9 @@ import (
 	"github.com/distill-rag/distill"
 )
 
-// printCostTables prints what each technique cost, side by side, and the
-// stages between retrieval and answer (rerank, compression) one per row.
+// printCostTables prints what each technique cost, side by side: passages
+// and characters retrieved → answered from, calls, tokens and time; then
+// the stages between retrieval and answer (rerank, compression) one per row.
 func (a *app) printCostTables(cmp *distill.Comparison) {
 	w := a.stdout
 	var rows, stages [][]string
@@ -19,8 +20,8 @@ func (a *app) printCostTables(cmp *distill.Comparison) {
 				before = s.CharsOut
 			}
 		}
-		rows = append(rows, []string{r.Technique, thousands(r.Stats.Retrieved), thousands(len(r.Contexts)),
-			thousands(before), thousands(r.Stats.ContextChars), calls(r.Stats.LLMCalls, r.Stats.CachedCalls),
+		rows = append(rows, []string{r.Technique, fmt.Sprintf("%d → %d", r.Stats.Retrieved, len(r.Contexts)),
+			thousands(before) + " → " + thousands(r.Stats.ContextChars), calls(r.Stats.LLMCalls, r.Stats.CachedCalls),
 			tokenCount(r.Stats.PromptTokens+r.Stats.CompletionTokens, r.Stats.TokensEstimated), ms(r.Stats.LatencyMS)})
 		for _, s := range r.Stats.Stages {
 			if s.Name == "retrieve" || s.Name == "answer" && s.Calls == 0 {
@@ -32,13 +33,13 @@ func (a *app) printCostTables(cmp *distill.Comparison) {
 			} else if s.EmbedCalls > 0 {
 				c = fmt.Sprintf("%d embed", s.EmbedCalls)
 			}
-			stages = append(stages, []string{r.Technique, s.Name, fmt.Sprintf("%d → %d", s.In, s.Out),
+			stages = append(stages, []string{r.Technique, strings.TrimPrefix(s.Name, "compress:"), fmt.Sprintf("%d → %d", s.In, s.Out),
 				thousands(s.CharsIn) + " → " + thousands(s.CharsOut), c,
 				tokenCount(s.PromptTokens+s.CompletionTokens, s.Estimated), ms(s.LatencyMS)})
 		}
 	}
-	table(w, []string{"technique", "retrieved", "contexts", "chars before", "chars after", "LLM calls", "tokens", "time"},
-		[]bool{false, true, true, true, true, true, true, true}, rows)
+	table(w, []string{"technique", "passages", "chars", "LLM calls", "tokens", "time"},
+		[]bool{false, true, true, true, true, true}, rows)
 	if len(stages) > 0 {
 		fmt.Fprintln(w)
 		table(w, []string{"technique", "stage", "passages", "chars", "calls", "tokens", "time"},
@@ -46,11 +47,16 @@ func (a *app) printCostTables(cmp *distill.Comparison) {
 	}
 }
 
+// calls shows LLM calls made and answered from the cache: "4", "4 cached",
+// "1+3 cached".
 func calls(n, cached int) string {
-	if cached > 0 {
-		return fmt.Sprintf("%s (+%s cached)", thousands(n), thousands(cached))
+	switch {
+	case cached == 0:
+		return thousands(n)
+	case n == 0:
+		return thousands(cached) + " cached"
 	}
-	return thousands(n)
+	return thousands(n) + "+" + thousands(cached) + " cached"
 }
 
 func tokenCount(n int, estimated bool) string {
