@@ -57,6 +57,10 @@ func OpenEmbedder(ctx context.Context, name, dir string, opts url.Values) (*Embe
 	if s.docPrefix != nil {
 		e.docPrefix = *s.docPrefix
 	}
+	if out := m.net.model.OutputsMeta[m.net.output].Name; out == "logits" {
+		m.net.close()
+		return nil, &FolderError{Dir: dir, File: m.folder.onnx, Msg: "the graph outputs logits: it is a classifier or cross-encoder; use it as a reranker (--rerank)"}
+	}
 	switch m.net.outputRank() {
 	case 2, 3:
 	default:

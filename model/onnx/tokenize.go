@@ -2,12 +2,14 @@ package onnx
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 
 	"github.com/sugarme/tokenizer"
+	"github.com/sugarme/tokenizer/normalizer"
 	"github.com/sugarme/tokenizer/pretrained"
 )
 
@@ -47,7 +49,43 @@ func loadTokenizer(dir, file string) (t *textTokenizer, limit int, err error) {
 	}
 	tk.WithTruncation(nil)
 	tk.WithPadding(nil)
+	if n := bertNormalizer(b); n != nil {
+		tk.WithNormalizer(n)
+	}
 	return &textTokenizer{tk: tk}, limit, nil
+}
+
+// bertNormalizer redoes a BertNormalizer that strips accents (explicitly,
+// or with strip_accents null and lowercase, as uncased BERT, BGE and
+// MiniLM have it). Hugging Face decomposes characters (NFD) before
+// dropping the combining marks; the library reads null as false and does
+// not decompose, which would turn "Zürich" into an unknown word instead
+// of "zurich".
+func bertNormalizer(tokenizerJSON []byte) normalizer.Normalizer {
+	var cfg struct {
+		Normalizer *struct {
+			Type               string `json:"type"`
+			CleanText          bool   `json:"clean_text"`
+			HandleChineseChars bool   `json:"handle_chinese_chars"`
+			StripAccents       *bool  `json:"strip_accents"`
+			Lowercase          bool   `json:"lowercase"`
+		} `json:"normalizer"`
+	}
+	if json.Unmarshal(tokenizerJSON, &cfg) != nil || cfg.Normalizer == nil || cfg.Normalizer.Type != "BertNormalizer" {
+		return nil
+	}
+	n := cfg.Normalizer
+	strip := n.Lowercase
+	if n.StripAccents != nil {
+		strip = *n.StripAccents
+	}
+	if !strip {
+		return nil
+	}
+	return normalizer.NewSequence([]normalizer.Normalizer{
+		normalizer.NewNFD(),
+		normalizer.NewBertNormalizer(n.CleanText, n.Lowercase, n.HandleChineseChars, true),
+	})
 }
 
 // encode tokenizes one text, cut to maxLen tokens.
