@@ -281,8 +281,12 @@ func TestOpenErrors(t *testing.T) {
 		{name: "missing model", uri: "onnx:" + broken(func(d string) { os.RemoveAll(filepath.Join(d, "onnx")) }), want: []string{"model.onnx", "missing"}},
 		{name: "missing external weights", uri: "onnx:" + broken(func(d string) { os.Remove(filepath.Join(d, "onnx", "model.onnx_data")) }), want: []string{"model.onnx_data", "missing"}},
 		{name: "bad pooling config", uri: "onnx:" + broken(func(d string) { os.WriteFile(filepath.Join(d, "1_Pooling", "config.json"), []byte("{"), 0o644) }), want: []string{"1_Pooling/config.json", "not valid JSON"}},
-		{name: "tokenizer of another shape", uri: "onnx:" + broken(func(d string) { os.WriteFile(filepath.Join(d, "tokenizer.json"), []byte(`{"model":{"type":"Nope"}}`), 0o644) }), want: []string{"tokenizer.json"}},
-		{name: "garbage model", uri: "onnx:" + broken(func(d string) { os.WriteFile(filepath.Join(d, "onnx", "model.onnx"), []byte("not a model at all"), 0o644) }), want: []string{"model.onnx"}},
+		{name: "tokenizer of another shape", uri: "onnx:" + broken(func(d string) {
+			os.WriteFile(filepath.Join(d, "tokenizer.json"), []byte(`{"model":{"type":"Nope"}}`), 0o644)
+		}), want: []string{"tokenizer.json"}},
+		{name: "garbage model", uri: "onnx:" + broken(func(d string) {
+			os.WriteFile(filepath.Join(d, "onnx", "model.onnx"), []byte("not a model at all"), 0o644)
+		}), want: []string{"model.onnx"}},
 		{name: "two onnx files", uri: "onnx:" + broken(func(d string) {
 			os.Rename(filepath.Join(d, "onnx", "model.onnx"), filepath.Join(d, "onnx", "a.onnx"))
 			os.WriteFile(filepath.Join(d, "onnx", "b.onnx"), nil, 0o644)
