@@ -149,6 +149,15 @@ var configFiles = []string{"config.json", "tokenizer_config.json", "special_toke
 // external weights, tokenizer and configuration into the cache, skipping
 // files already there, and returns the folder.
 func (h *Hub) Pull(ctx context.Context, r Ref, file string) (string, *Manifest, error) {
+	dir, man, err := h.pull(ctx, r, file)
+	var ue *UnreachableError
+	if errors.As(err, &ue) {
+		return dir, nil, &OfflineError{Ref: r, Dir: dir, Err: ue}
+	}
+	return dir, man, err
+}
+
+func (h *Hub) pull(ctx context.Context, r Ref, file string) (string, *Manifest, error) {
 	dir := h.Dir(r)
 	man := &Manifest{Repo: r.Repo, Revision: r.revision(), Pulled: time.Now().UTC()}
 	get := func(path string, required bool) (bool, error) {
@@ -290,10 +299,6 @@ func (h *Hub) Ensure(ctx context.Context, r Ref, file string) (dir, onnxFile str
 	}
 	_, man, err := h.Pull(ctx, r, file)
 	if err != nil {
-		var ue *UnreachableError
-		if errors.As(err, &ue) {
-			return dir, "", &OfflineError{Ref: r, Dir: dir, Err: ue}
-		}
 		return dir, "", err
 	}
 	return dir, man.ONNX, nil
