@@ -343,3 +343,39 @@ func TestEmbedCancelled(t *testing.T) {
 		t.Fatalf("Embed(nil) = %v, %v", vecs, err)
 	}
 }
+
+func TestEmbedConcurrently(t *testing.T) {
+	dir := t.TempDir()
+	if err := onnxgen.New(onnxgen.Tiny()).Write(dir, onnxgen.Files{Pooling: "mean", Normalize: true}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := OpenEmbedder(context.Background(), "x", dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := e.Embed(context.Background(), sentences, model.ForDocuments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			got, err := e.Embed(context.Background(), sentences, model.ForDocuments)
+			if err == nil {
+				for i := range want {
+					for k := range want[i] {
+						if got[i][k] != want[i][k] {
+							err = errors.New("concurrent Embed gave different vectors")
+						}
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -7,9 +7,25 @@ import (
 	"slices"
 	"strings"
 
+	gomlx "github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/knights-analytics/hugot/backends"
 	"github.com/knights-analytics/hugot/options"
 )
+
+func init() {
+	// simplego runs independent operations of a graph in parallel when
+	// one graph executes alone, and that mode races on reused buffers
+	// (found by go test -race in gomlx v0.26.0). Sequential operations
+	// still spread each matrix product over all cores. hugot asks for the
+	// backend as "go", so the constructor under that name is replaced.
+	gomlx.Register("go", func(config string) (gomlx.Backend, error) {
+		if config == "" {
+			return simplego.New("ops_sequential")
+		}
+		return simplego.New("ops_sequential," + config)
+	})
+}
 
 // network runs an ONNX encoder with hugot's pure-Go backend (GoMLX's
 // simplego, which spreads each operation over all cores). hugot's
