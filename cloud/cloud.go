@@ -138,4 +138,3 @@ func DefaultName(modelID string, now time.Time) string {
 	}
 	return strings.Trim("distill-"+short, "-") + "-" + suffix
 }
-

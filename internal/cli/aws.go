@@ -216,7 +216,6 @@ also cleans up after a deploy that failed half-way.`,
 	return cmd
 }
 
-
 // hintError adds what to do next to an error; it is printed whole.
 type hintError struct {
 	err  error

@@ -30,8 +30,8 @@ type Server struct {
 	Endpoints       map[string]*Endpoint
 	Calls           []string // SageMaker operations in order
 	// Scripted behaviour.
-	FailEndpoint     string // FailureReason for endpoints: they end Failed
-	DescribesToReady int    // DescribeEndpoint calls before InService
+	FailEndpoint     string            // FailureReason for endpoints: they end Failed
+	DescribesToReady int               // DescribeEndpoint calls before InService
 	Refuse           map[string]string // operation -> error code to return
 }
 
