@@ -150,24 +150,31 @@ func (w *writer) addPage(ctx context.Context, page document.Page, chunks []store
 			return err
 		}
 		if sp.Search {
-			seg := w.segments[c.Split]
-			seg.chunks++
-			seg.terms += int64(length)
-			for term, tf := range w.tf {
-				pb := seg.postings[term]
-				if pb == nil {
-					pb = &postingsBuilder{}
-					seg.postings[term] = pb
-				}
-				pb.add(posting{chunk: ids[i], tf: tf, dl: uint32(length)})
-			}
-			seg.entries += len(w.tf)
-			if seg.entries >= segmentFlushPostings {
-				if err := w.flush(ctx, seg); err != nil {
-					return err
-				}
+			if err := w.addPostings(ctx, w.segments[c.Split], ids[i], length); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// addPostings adds chunk id, whose terms countTerms left in w.tf, to seg,
+// flushing the segment when it holds enough postings. Chunks must come in
+// increasing id order.
+func (w *writer) addPostings(ctx context.Context, seg *segmentBuilder, id int64, length int) error {
+	seg.chunks++
+	seg.terms += int64(length)
+	for term, tf := range w.tf {
+		pb := seg.postings[term]
+		if pb == nil {
+			pb = &postingsBuilder{}
+			seg.postings[term] = pb
+		}
+		pb.add(posting{chunk: id, tf: tf, dl: uint32(length)})
+	}
+	seg.entries += len(w.tf)
+	if seg.entries >= segmentFlushPostings {
+		return w.flush(ctx, seg)
 	}
 	return nil
 }
@@ -175,11 +182,17 @@ func (w *writer) addPage(ctx context.Context, page document.Page, chunks []store
 // countTerms fills w.tf with the terms of the tokens inside [start, end) and
 // returns their number.
 func (w *writer) countTerms(tokens []textproc.Token, start, end int) int {
-	clear(w.tf)
+	return countTerms(w.tf, tokens, start, end)
+}
+
+// countTerms fills tf with the terms of the tokens inside [start, end) and
+// returns their number. The check recomputes the BM25 index with it.
+func countTerms(tf map[string]uint32, tokens []textproc.Token, start, end int) int {
+	clear(tf)
 	i := sort.Search(len(tokens), func(i int) bool { return tokens[i].Start >= start })
 	n := 0
 	for ; i < len(tokens) && tokens[i].End <= end; i++ {
-		w.tf[tokens[i].Term]++
+		tf[tokens[i].Term]++
 		n++
 	}
 	return n
