@@ -89,6 +89,11 @@ CREATE TABLE bm25_stats(
 
 // migrate creates or upgrades the schema and loads the collection's splits.
 func (s *Store) migrate(ctx context.Context, opts store.Options) error {
+	// A collection that is up to date is only read, so opening one (for
+	// every ask) never queues behind an ingest holding the write lock.
+	if done, err := s.loadCurrent(ctx); done || err != nil {
+		return err
+	}
 	return withRetry(ctx, func() error {
 		tx, err := s.writer.BeginTx(ctx, nil)
 		if err != nil {
@@ -148,4 +153,37 @@ func schemaVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 		return 0, fmt.Errorf("no schema version: %w", err)
 	}
 	return strconv.Atoi(v)
+}
+
+// loadCurrent loads the splits of a collection whose schema is current,
+// in a read transaction; done is false when the schema must be created or
+// upgraded, or the splits recorded, which needs the write lock.
+func (s *Store) loadCurrent(ctx context.Context) (done bool, err error) {
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return false, fmt.Errorf("collection %s: %w", s.dir, err)
+	}
+	defer tx.Rollback()
+	version, err := schemaVersion(ctx, tx)
+	if err != nil {
+		return false, &store.CollectionError{Path: s.dir, Reason: "not a distill collection: " + err.Error()}
+	}
+	if version > SchemaVersion {
+		return false, &store.CollectionError{Path: s.dir, Reason: fmt.Sprintf("schema version %d is newer than this distill understands (%d); upgrade distill", version, SchemaVersion)}
+	}
+	if version < SchemaVersion {
+		return false, nil
+	}
+	var raw string
+	err = tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'splits'`).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("collection %s: %w", s.dir, err)
+	}
+	if err := json.Unmarshal([]byte(raw), &s.splits); err != nil {
+		return false, &store.CollectionError{Path: s.dir, Reason: "corrupt splits record: " + err.Error()}
+	}
+	return true, nil
 }

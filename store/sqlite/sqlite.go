@@ -172,13 +172,18 @@ func (s *Store) unknownSplit(name string) error {
 }
 
 // withRetry runs fn again when SQLite reports the database busy or locked
-// beyond its own busy timeout, a bounded number of times with backoff.
+// beyond its own busy timeout, a bounded number of times with backoff; when
+// the lock is still held it returns a BusyError.
 func withRetry(ctx context.Context, fn func() error) error {
 	delay := 50 * time.Millisecond
+	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		err := fn()
-		if err == nil || !isBusy(err) || attempt >= 5 {
+		if err == nil || !isBusy(err) {
 			return err
+		}
+		if attempt >= 5 {
+			return &BusyError{Waited: time.Since(start).Round(time.Second), Err: err}
 		}
 		select {
 		case <-ctx.Done():
@@ -188,6 +193,19 @@ func withRetry(ctx context.Context, fn func() error) error {
 		delay *= 2
 	}
 }
+
+// BusyError reports a collection that another process kept locked for
+// longer than distill waits for it.
+type BusyError struct {
+	Waited time.Duration
+	Err    error
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("another process kept the collection locked for %s; try again when it finishes", e.Waited)
+}
+
+func (e *BusyError) Unwrap() error { return e.Err }
 
 func isBusy(err error) bool {
 	var se *sqlite.Error
