@@ -32,7 +32,8 @@ const DatabaseFile = "collection.db"
 
 // busyTimeout is how long a statement waits for another process's write lock
 // before SQLite reports it busy; beyond it, withRetry tries again a few times.
-const busyTimeout = 30 * time.Second
+// A variable so that tests can shorten it.
+var busyTimeout = 30 * time.Second
 
 // Store is an embedded collection.
 type Store struct {
