@@ -162,6 +162,11 @@ func (s Splitter) emit(text string, start, end int, out *[]Chunk) {
 		}
 		end -= size
 	}
+	// Overlap made only of white space can trim to the chunk just emitted
+	// (the original emits it twice); a duplicate would only crowd results.
+	if n := len(*out); n > 0 && (*out)[n-1].Start == start && (*out)[n-1].End == end {
+		return
+	}
 	if end > start {
 		*out = append(*out, Chunk{Start: start, End: end, Text: text[start:end]})
 	}
