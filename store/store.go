@@ -148,13 +148,7 @@ func Register(scheme string, open Opener) {
 // Open opens the store named by uri: "scheme:rest", or a plain path for
 // the embedded store ("sqlite" scheme).
 func Open(ctx context.Context, uri string, opts Options) (Store, error) {
-	scheme := "sqlite"
-	if i := strings.Index(uri, ":"); i > 1 && !strings.ContainsAny(uri[:i], `/\.`) {
-		scheme = uri[:i]
-		if scheme == "sqlite" || scheme == "file" {
-			uri = uri[i+1:]
-		}
-	}
+	scheme, uri := ParseURI(uri)
 	openersMu.RLock()
 	open, ok := openers[scheme]
 	openersMu.RUnlock()
@@ -162,6 +156,22 @@ func Open(ctx context.Context, uri string, opts Options) (Store, error) {
 		return nil, &UnknownSchemeError{Scheme: scheme, Known: Schemes()}
 	}
 	return open(ctx, uri, opts)
+}
+
+// ParseURI splits a store URI into its scheme and what the scheme's opener
+// receives: the path for the embedded store ("sqlite:PATH", "file:PATH" or
+// a plain PATH), the whole URI for any other scheme. A one-letter scheme is
+// a Windows drive, and a "scheme" holding '/', '\' or '.' is part of a path.
+func ParseURI(uri string) (scheme, target string) {
+	i := strings.Index(uri, ":")
+	if i <= 1 || strings.ContainsAny(uri[:i], `/\.`) {
+		return "sqlite", uri
+	}
+	switch scheme = uri[:i]; scheme {
+	case "sqlite", "file":
+		return "sqlite", uri[i+1:]
+	}
+	return scheme, uri
 }
 
 // Schemes lists the registered store schemes.
