@@ -76,8 +76,8 @@ func TestIngestAddsUpdatesSkips(t *testing.T) {
 	writeFiles(t, src, 6, 1)
 	in := ingest.Ingester{Store: st, Splits: splits}
 	tests := []struct {
-		name                       string
-		before                     func()
+		name                      string
+		before                    func()
 		added, updated, unchanged int
 	}{
 		{"first", func() {}, 6, 0, 0},
