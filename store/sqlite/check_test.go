@@ -20,7 +20,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var testSplits = []store.Split{
+var checkSplits = []store.Split{
 	{Name: "chunks", Size: 200, Overlap: 20, Search: true},
 	{Name: "parents", Size: 300, Overlap: 30},
 	{Name: "children", Size: 100, Overlap: 20, Parent: "parents", Search: true},
@@ -58,7 +58,7 @@ func writeDoc(t testing.TB, st store.Store, d, pages int) {
 	}
 	for n := 1; n <= pages; n++ {
 		text := pageText(d, n)
-		if err := w.AddPage(ctx, document.Page{Number: n, Text: text}, ingest.Chunks(testSplits, text)); err != nil {
+		if err := w.AddPage(ctx, document.Page{Number: n, Text: text}, ingest.Chunks(checkSplits, text)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -72,7 +72,7 @@ func writeDoc(t testing.TB, st store.Store, d, pages int) {
 func newCollection(t testing.TB, docs int) (*sqlite.Store, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "coll")
-	st, err := sqlite.OpenStore(context.Background(), dir, store.Options{Create: true, Splits: testSplits})
+	st, err := sqlite.OpenStore(context.Background(), dir, store.Options{Create: true, Splits: checkSplits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestCheckSoundCollection(t *testing.T) {
 		t.Errorf("counts = %d documents, %d pages, %d chunks", rep.Documents, rep.Pages, rep.Chunks)
 	}
 	// Merging everything and checking again finds nothing either.
-	for _, sp := range testSplits {
+	for _, sp := range checkSplits {
 		if err := st.Merge(context.Background(), sp.Name, true); err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +218,7 @@ func TestCheckFindsAndRepairs(t *testing.T) {
 			// Document frequencies count the postings of deleted chunks
 			// until their segment is merged (as in Lucene), and a rebuild
 			// has none; merge first so that scores can be compared.
-			for _, sp := range testSplits {
+			for _, sp := range checkSplits {
 				if err := st.Merge(context.Background(), sp.Name, true); err != nil {
 					t.Fatal(err)
 				}
