@@ -284,12 +284,17 @@ func (e *Endpoint) Stream(ctx context.Context, req model.Request, onToken func(s
 				return err
 			}
 		}
-		if err := stream.Err(); err != nil {
+		// An error after the answer's last event (the SDK sometimes reports
+		// the connection closing under a finished stream) loses nothing.
+		if err := stream.Err(); err != nil && !p.done {
 			me := awsx.Error("sagemaker", e.endpoint, err)
 			me.Permanent = p.text.Len() > 0
 			return me
 		}
 		if err := p.flush(); err != nil {
+			return err
+		}
+		if err := p.end(); err != nil {
 			return err
 		}
 		if !p.done {
@@ -315,6 +320,8 @@ type streamParser struct {
 	messages bool
 	stop     []string
 	buf      []byte
+	pending  string
+	stopped  bool
 	text     strings.Builder
 	done     bool
 	finish   string
@@ -398,18 +405,50 @@ func (p *streamParser) line(line []byte) error {
 	return nil
 }
 
-// emit passes a token on, holding back the stop sequence TGI sends last.
+// emit passes text on as it arrives, except a stop sequence: TGI sends the
+// one it stopped on, possibly in several tokens, so text that may be the
+// start of one waits until the next token settles it.
 func (p *streamParser) emit(tok string) error {
-	if tok == "" {
+	if tok == "" || p.stopped {
 		return nil
 	}
+	p.pending += tok
+	out := p.pending
 	for _, s := range p.stop {
-		if tok == s {
-			return nil
+		if i := strings.Index(p.pending, s); s != "" && i >= 0 && i < len(out) {
+			out, p.stopped = p.pending[:i], true
 		}
 	}
-	p.text.WriteString(tok)
-	if err := p.onToken(tok); err != nil {
+	if p.stopped {
+		p.pending = ""
+		return p.send(out)
+	}
+	hold := 0
+	for _, s := range p.stop {
+		for n := min(len(s)-1, len(out)); n > hold; n-- {
+			if strings.HasSuffix(out, s[:n]) {
+				hold = n
+				break
+			}
+		}
+	}
+	p.pending = out[len(out)-hold:]
+	return p.send(out[:len(out)-hold])
+}
+
+// end sends text held back that turned out not to be a stop sequence.
+func (p *streamParser) end() error {
+	out := p.pending
+	p.pending = ""
+	return p.send(out)
+}
+
+func (p *streamParser) send(s string) error {
+	if s == "" {
+		return nil
+	}
+	p.text.WriteString(s)
+	if err := p.onToken(s); err != nil {
 		return &model.Error{Provider: "sagemaker", Endpoint: p.endpoint.endpoint, Err: err, Permanent: true}
 	}
 	return nil

@@ -86,6 +86,10 @@ func verifySigV4(r *http.Request, body []byte, secret, service string) error {
 		if h == "host" {
 			continue
 		}
+		if h == "content-length" { // Go's server moves it out of the header
+			clone.ContentLength = r.ContentLength
+			continue
+		}
 		if vs := r.Header.Values(h); len(vs) > 0 {
 			clone.Header[http.CanonicalHeaderKey(h)] = vs
 		} else {
@@ -129,7 +133,6 @@ func writeEvent(w io.Writer, messageType, eventType, contentType string, payload
 		f.Flush()
 	}
 }
-
 
 // WrongSecret makes an AWS fake check signatures against another secret
 // key than the one it puts in the environment, as AWS does for a key

@@ -102,7 +102,7 @@ func (s *Server) sageMakerTGI(w http.ResponseWriter, req Request, fault Fault, s
 		modelError(w, 422, err.Error())
 		return
 	}
-	text, details := s.tgiAnswer(&in)
+	text, stop, details := s.tgiAnswer(&in)
 	if !stream {
 		out := map[string]any{"generated_text": text}
 		if in.Parameters != nil && in.Parameters.Details {
@@ -112,7 +112,7 @@ func (s *Server) sageMakerTGI(w http.ResponseWriter, req Request, fault Fault, s
 		return
 	}
 	var data []byte
-	for _, ev := range tgiEvents(text, details) {
+	for _, ev := range tgiEvents(text, stop, details) {
 		data = append(data, ev...)
 	}
 	s.payloadParts(w, data, fault)

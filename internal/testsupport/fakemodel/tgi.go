@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -47,19 +48,24 @@ func (in *tgiRequest) validate() error {
 
 // tgiAnswer is the reply to a TGI request and whether it stops on a stop
 // sequence (TGI keeps that sequence at the end of the text).
-func (s *Server) tgiAnswer(in *tgiRequest) (text string, details map[string]any) {
+func (s *Server) tgiAnswer(in *tgiRequest) (text, stop string, details map[string]any) {
 	text = s.reply(*in.Inputs)
 	reason := "eos_token"
 	if in.Parameters != nil && len(in.Parameters.Stop) > 0 {
-		text += in.Parameters.Stop[0]
+		stop = in.Parameters.Stop[0]
+		text += stop
 		reason = "stop_sequence"
 	}
-	return text, map[string]any{"finish_reason": reason, "generated_tokens": s.cfg.completionTokens, "seed": nil}
+	return text, stop, map[string]any{"finish_reason": reason, "generated_tokens": s.cfg.completionTokens, "seed": nil}
 }
 
 // tgiEvents are the server-sent events of TGI's /generate_stream.
-func tgiEvents(text string, details map[string]any) []string {
-	toks := Tokens(text)
+func tgiEvents(text string, stop string, details map[string]any) []string {
+	toks := Tokens(strings.TrimSuffix(text, stop))
+	if stop != "" { // a stop sequence is made of tokens too
+		half := len(stop) / 2
+		toks = append(toks, stop[:half], stop[half:])
+	}
 	out := make([]string, 0, len(toks))
 	for i, tok := range toks {
 		ev := map[string]any{"index": i, "token": map[string]any{"id": 100 + i, "text": tok, "logprob": -0.5, "special": false}, "generated_text": nil, "details": nil}
@@ -107,14 +113,14 @@ func serveTGI(s *Server, w http.ResponseWriter, r *http.Request, req Request, fa
 		tgiError(w, http.StatusUnprocessableEntity, "", err.Error(), "validation")
 		return
 	}
-	text, details := s.tgiAnswer(&in)
+	text, stop, details := s.tgiAnswer(&in)
 	if r.URL.Path == "/generate" {
 		writeJSON(w, http.StatusOK, map[string]any{"generated_text": text, "details": details}, fault)
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)
-	evs := tgiEvents(text, details)
+	evs := tgiEvents(text, stop, details)
 	for i, ev := range evs {
 		if fault.Truncate && i == len(evs)/2 {
 			return

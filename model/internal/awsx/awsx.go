@@ -5,9 +5,12 @@
 package awsx
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,6 +41,16 @@ func Load(ctx context.Context, u model.URI) (aws.Config, error) {
 	if err != nil {
 		return cfg, &model.URIError{URI: u.Raw, Reason: "AWS configuration: " + err.Error()}
 	}
+	// The SDK closes a request's body as soon as the response headers
+	// arrive, which can race with the transport still finishing the
+	// request; the transport then closed the connection under a response
+	// stream in testing. Sending a private copy of the (small JSON) body
+	// keeps the two apart. The SDK's transport carries any AWS_CA_BUNDLE.
+	tr := awshttp.NewBuildableClient().GetTransport()
+	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		tr = bc.GetTransport()
+	}
+	cfg.HTTPClient = &http.Client{Transport: copyBody{tr}}
 	if cfg.Region == "" {
 		return cfg, &model.URIError{URI: u.Raw, Reason: "no AWS region: set AWS_REGION, a profile's region, or the region option"}
 	}
@@ -70,4 +83,21 @@ func Error(provider, endpoint string, err error) *model.Error {
 		me.Message, me.Permanent = "malformed answer", true
 	}
 	return me
+}
+
+// copyBody sends a copy of each request's body.
+type copyBody struct{ next http.RoundTripper }
+
+func (c copyBody) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		data, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req = req.Clone(req.Context())
+		req.Body = io.NopCloser(bytes.NewReader(data))
+		req.ContentLength = int64(len(data))
+	}
+	return c.next.RoundTrip(req)
 }
