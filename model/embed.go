@@ -62,6 +62,9 @@ func (b *batched) Embed(ctx context.Context, texts []string, purpose Purpose) ([
 			break // a batch failed: start no more
 		}
 		g.Go(func() error {
+			if gctx.Err() != nil {
+				return nil // another batch failed while this one waited
+			}
 			vecs, err := b.inner.Embed(gctx, texts[start:end], purpose)
 			if err != nil {
 				return err

@@ -32,7 +32,9 @@ func DefaultPolicy(s model.Settings) Policy {
 }
 
 // sleep waits, or returns early when ctx ends; a test may replace it.
-var sleep = func(ctx context.Context, d time.Duration) error {
+var sleep = realSleep
+
+func realSleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
