@@ -1,5 +1,6 @@
 // Package fakemodel runs in-process fakes of the model servers distill
-// talks to: OpenAI-compatible, Ollama, TGI, TEI, SageMaker and Bedrock.
+// talks to: OpenAI-compatible, Ollama, TEI, SageMaker (whose Hugging Face
+// containers speak TGI's protocol, reproduced here) and Bedrock.
 // Each speaks its real wire protocol and checks what the real server
 // would: paths, JSON bodies (unknown or missing fields are refused),
 // headers, keys, and for SageMaker and Bedrock a valid SigV4 signature

@@ -3,9 +3,7 @@ package fakemodel
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
-	"testing"
 )
 
 // tgiRequest is the body of TGI's /generate, which SageMaker's Hugging Face
@@ -77,57 +75,4 @@ func tgiEvents(text string, stop string, details map[string]any) []string {
 		out = append(out, "data:"+string(data)+"\n\n")
 	}
 	return out
-}
-
-// TGI fakes Hugging Face's text-generation-inference: POST /generate
-// answering {"generated_text", "details"} and POST /generate_stream
-// answering server-sent events.
-func TGI(t testing.TB, opts ...Option) *Server {
-	s := newServer(t, opts, serveTGI)
-	s.uri = func(string) string { return "tgi:" + s.URL }
-	return s
-}
-
-func tgiError(w http.ResponseWriter, status int, retryAfter, msg, typ string) {
-	if retryAfter != "" {
-		w.Header().Set("Retry-After", retryAfter)
-	}
-	writeJSON(w, status, map[string]any{"error": msg, "error_type": typ}, Fault{})
-}
-
-func serveTGI(s *Server, w http.ResponseWriter, r *http.Request, req Request, fault Fault) {
-	if fault.Status != 0 {
-		tgiError(w, fault.Status, fault.RetryAfter, http.StatusText(fault.Status), "overloaded")
-		return
-	}
-	if r.Method != http.MethodPost || (r.URL.Path != "/generate" && r.URL.Path != "/generate_stream") {
-		http.NotFound(w, r)
-		return
-	}
-	var in tgiRequest
-	if err := decodeStrict(req.Body, &in); err != nil {
-		tgiError(w, http.StatusUnprocessableEntity, "", err.Error(), "validation")
-		return
-	}
-	if err := in.validate(); err != nil {
-		tgiError(w, http.StatusUnprocessableEntity, "", err.Error(), "validation")
-		return
-	}
-	text, stop, details := s.tgiAnswer(&in)
-	if r.URL.Path == "/generate" {
-		writeJSON(w, http.StatusOK, map[string]any{"generated_text": text, "details": details}, fault)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.WriteHeader(http.StatusOK)
-	evs := tgiEvents(text, stop, details)
-	for i, ev := range evs {
-		if fault.Truncate && i == len(evs)/2 {
-			return
-		}
-		w.Write([]byte(ev))
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
-	}
 }
