@@ -193,6 +193,9 @@ func splitWarnings(configured, recorded []store.Split) []string {
 
 // Close releases the collection.
 func (e *Engine) Close() error {
+	if c, ok := e.embedder.(io.Closer); ok {
+		c.Close() // an in-process model's memory
+	}
 	if e.embedCache != nil {
 		e.embedCache.Close()
 	}

@@ -22,7 +22,7 @@ func openWithLLM(t *testing.T, llm, configText string) *distill.Engine {
 	testsupport.Write(t, dir, "docs/alpha-2021.md", []byte("# Alpha 2021\n\nRevenue grew 12% to $40 million in 2021. The Zephyr lanterns sold 90,000 units.\n"))
 	testsupport.Write(t, dir, "docs/alpha-2022.md", []byte("# Alpha 2022\n\nRevenue grew 8% to $43 million in 2022. We acquired Borealis Optics.\n"))
 	cfg := testsupport.Write(t, dir, "config.yaml", []byte(configText))
-	eng, err := distill.Open(context.Background(), distill.Options{DB: filepath.Join(dir, "db"), Create: true, ConfigFile: cfg, Models: distill.Models{LLM: llm}})
+	eng, err := distill.Open(context.Background(), distill.Options{DB: filepath.Join(dir, "db"), Create: true, ConfigFile: cfg, NoCache: true, Models: distill.Models{LLM: llm}})
 	if err != nil {
 		t.Fatal(err)
 	}

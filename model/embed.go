@@ -28,6 +28,13 @@ func WithEmbedCache(c EmbedCache) OpenOption {
 	return func(o *openOptions) { o.cache = c }
 }
 
+// SelfPrefixing is implemented by embedders that put query and document
+// prefixes on texts themselves (in-process models that read them from the
+// model's files); OpenEmbedder then adds none of its own.
+type SelfPrefixing interface {
+	PrefixesTexts()
+}
+
 // BatchLimiter is implemented by embedders whose API takes at most a given
 // number of texts per request (Bedrock's Titan takes one, Cohere 96).
 type BatchLimiter interface {
@@ -171,3 +178,20 @@ func (p *prefixed) Embed(ctx context.Context, texts []string, purpose Purpose) (
 	}
 	return p.inner.Embed(ctx, in, purpose)
 }
+
+// closeInner closes e when it holds resources (an in-process model).
+func closeInner(e Embedder) error {
+	if c, ok := e.(interface{ Close() error }); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// Close releases what the wrapped embedder holds.
+func (b *batched) Close() error { return closeInner(b.inner) }
+
+// Close releases what the wrapped embedder holds.
+func (c *cached) Close() error { return closeInner(c.inner) }
+
+// Close releases what the wrapped embedder holds.
+func (p *prefixed) Close() error { return closeInner(p.inner) }

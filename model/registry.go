@@ -115,9 +115,13 @@ func OpenEmbedder(ctx context.Context, raw string, opts ...OpenOption) (Embedder
 	if err != nil {
 		return nil, err
 	}
+	_, selfPrefixing := e.(SelfPrefixing)
 	e = Batched(e, s.BatchSize, s.Concurrency)
 	if o.cache != nil {
 		e = Cached(e, o.cache)
+	}
+	if selfPrefixing {
+		return e, nil
 	}
 	query, doc := s.Prefixes(e.Name())
 	return Prefixed(e, query, doc), nil
