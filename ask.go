@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distill-rag/distill/answer"
 	"github.com/distill-rag/distill/cost"
 	"github.com/distill-rag/distill/document"
 	"github.com/distill-rag/distill/technique"
@@ -53,10 +54,39 @@ func (e *Engine) Ask(ctx context.Context, question, techniqueName string) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	return e.ask(ctx, question, t)
+	return e.ask(ctx, question, t, nil)
 }
 
-func (e *Engine) ask(ctx context.Context, question string, t *technique.Technique) (*Result, error) {
+// AskStream answers like Ask and passes the answer's text to onToken as it
+// is written (an LLM's tokens as they arrive; an extractive answer at
+// once). An error from onToken stops the answer.
+func (e *Engine) AskStream(ctx context.Context, question, techniqueName string, onToken func(string) error) (*Result, error) {
+	question = strings.TrimSpace(question)
+	if question == "" {
+		return nil, ErrEmptyQuestion
+	}
+	t, err := e.technique(techniqueName)
+	if err != nil {
+		return nil, err
+	}
+	return e.ask(ctx, question, t, onToken)
+}
+
+func (e *Engine) answer(ctx context.Context, question string, contexts []document.Passage, onToken func(string) error) (answer.Answer, error) {
+	if onToken == nil {
+		return e.answerer.Answer(ctx, question, contexts)
+	}
+	if s, ok := e.answerer.(answer.Streamer); ok {
+		return s.AnswerStream(ctx, question, contexts, onToken)
+	}
+	ans, err := e.answerer.Answer(ctx, question, contexts)
+	if err != nil {
+		return ans, err
+	}
+	return ans, onToken(ans.Text)
+}
+
+func (e *Engine) ask(ctx context.Context, question string, t *technique.Technique, onToken func(string) error) (*Result, error) {
 	if err := t.Unavailable(); err != nil {
 		return nil, err
 	}
@@ -66,7 +96,7 @@ func (e *Engine) ask(ctx context.Context, question string, t *technique.Techniqu
 		return nil, err
 	}
 	answerStart := time.Now()
-	ans, err := e.answerer.Answer(ctx, question, run.Contexts)
+	ans, err := e.answer(ctx, question, run.Contexts, onToken)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +149,7 @@ func (e *Engine) Compare(ctx context.Context, question string, techniques []stri
 	}
 	cmp := &Comparison{Question: question}
 	for _, t := range ts {
-		res, err := e.ask(ctx, question, t)
+		res, err := e.ask(ctx, question, t, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,6 +94,7 @@ type Engine struct {
 	// compressLLM is llm behind the LLM cache, for compression and filter
 	// calls; nil when there is no llm.
 	compressLLM model.LLM
+	embedCache  io.Closer
 }
 
 // Open opens (or, with Create, creates) a collection and builds every
@@ -114,13 +116,13 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{db: db, store: st, cfg: cfg, techniques: map[string]*technique.Technique{}}
-	if err := e.openModels(ctx, opts.Models.withEnv()); err != nil {
-		st.Close()
+	if err := e.openModels(ctx, opts.Models.withEnv().withConfig(cfg.Models)); err != nil {
+		e.Close()
 		return nil, err
 	}
 	e.openCache(opts)
 	if err := e.init(ctx); err != nil {
-		st.Close()
+		e.Close()
 		return nil, err
 	}
 	return e, nil
@@ -143,6 +145,11 @@ func (e *Engine) init(ctx context.Context) error {
 		e.order = append(e.order, spec.Name)
 	}
 	e.answerer = answer.NewExtractive(e.cfg.Answer.MaxSentences, e.cfg.Answer.MaxChars)
+	if e.llm != nil {
+		if e.answerer, err = llmAnswerer(e.llm, e.cfg.Answer.PromptFile); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -151,7 +158,11 @@ func (e *Engine) openModels(ctx context.Context, m Models) error {
 	if e.llm, err = model.OpenLLM(ctx, m.LLM); err != nil {
 		return err
 	}
-	if e.embedder, err = model.OpenEmbedder(ctx, m.Embed); err != nil {
+	var cache []model.OpenOption
+	if !model.IsNone(m.Embed) {
+		cache = e.embedCacheOption()
+	}
+	if e.embedder, err = model.OpenEmbedder(ctx, m.Embed, cache...); err != nil {
 		return err
 	}
 	if e.reranker, err = model.OpenReranker(ctx, m.Rerank); err != nil {
@@ -181,7 +192,15 @@ func splitWarnings(configured, recorded []store.Split) []string {
 }
 
 // Close releases the collection.
-func (e *Engine) Close() error { return e.store.Close() }
+func (e *Engine) Close() error {
+	if c, ok := e.embedder.(io.Closer); ok {
+		c.Close() // an in-process model's memory
+	}
+	if e.embedCache != nil {
+		e.embedCache.Close()
+	}
+	return e.store.Close()
+}
 
 // DB returns the collection's location.
 func (e *Engine) DB() string { return e.db }

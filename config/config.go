@@ -34,7 +34,16 @@ type Config struct {
 	Splits     []store.Split
 	Techniques []Technique // in file order, defaults first
 	Answer     Answer
+	Models     Models
 	Files      []string // the files read, defaults first ("<built-in>")
+}
+
+// Models are model URIs from the file's models section; flags and
+// $DISTILL_LLM, $DISTILL_EMBED, $DISTILL_RERANK take precedence.
+type Models struct {
+	LLM    string `yaml:"llm"`
+	Embed  string `yaml:"embed"`
+	Rerank string `yaml:"rerank"`
 }
 
 // Technique is a named retriever and compressor pipeline.
@@ -54,10 +63,13 @@ type Stage struct {
 	File string
 }
 
-// Answer configures the offline extractive answer.
+// Answer configures the answer: the offline extractive one's limits, and
+// the prompt file an LLM answer uses instead of the built-in prompt (a
+// path relative to the config file that names it).
 type Answer struct {
-	MaxSentences int `yaml:"max_sentences"`
-	MaxChars     int `yaml:"max_chars"`
+	MaxSentences int    `yaml:"max_sentences"`
+	MaxChars     int    `yaml:"max_chars"`
+	PromptFile   string `yaml:"prompt_file"`
 }
 
 // Error is a problem in a configuration file, naming the file, line and key.
@@ -125,6 +137,7 @@ type file struct {
 	Splits     yaml.Node `yaml:"splits"`
 	Techniques yaml.Node `yaml:"techniques"`
 	Answer     yaml.Node `yaml:"answer"`
+	Models     yaml.Node `yaml:"models"`
 }
 
 // Parse reads a configuration file laid over base (nil for none).
@@ -134,6 +147,7 @@ func Parse(name string, data []byte, base *Config) (*Config, error) {
 		cfg.Splits = append(cfg.Splits, base.Splits...)
 		cfg.Techniques = append(cfg.Techniques, base.Techniques...)
 		cfg.Answer = base.Answer
+		cfg.Models = base.Models
 		cfg.Files = append(cfg.Files, base.Files...)
 	}
 	cfg.Files = append(cfg.Files, name)
@@ -155,7 +169,19 @@ func Parse(name string, data []byte, base *Config) (*Config, error) {
 		return nil, err
 	}
 	if f.Answer.Kind != 0 {
+		prompt := cfg.Answer.PromptFile
+		cfg.Answer.PromptFile = ""
 		if err := Decode(name, "answer", &f.Answer, &cfg.Answer); err != nil {
+			return nil, err
+		}
+		if cfg.Answer.PromptFile == "" {
+			cfg.Answer.PromptFile = prompt
+		} else if !filepath.IsAbs(cfg.Answer.PromptFile) && name != "<built-in>" {
+			cfg.Answer.PromptFile = filepath.Join(filepath.Dir(name), cfg.Answer.PromptFile)
+		}
+	}
+	if f.Models.Kind != 0 {
+		if err := Decode(name, "models", &f.Models, &cfg.Models); err != nil {
 			return nil, err
 		}
 	}

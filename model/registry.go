@@ -93,8 +93,38 @@ func OpenLLM(ctx context.Context, raw string) (LLM, error) {
 }
 
 // OpenEmbedder opens the embedding model a URI names; "none" or "" gives nil.
-func OpenEmbedder(ctx context.Context, raw string) (Embedder, error) {
-	return open(ctx, raw, embedders, "embedding model")
+// Every provider's embedder comes wrapped the same way: texts get the
+// model's query or document prefix, are looked up in the cache (when one is
+// given), and what is missing is sent in batches of batch_size with up to
+// concurrency requests in flight.
+func OpenEmbedder(ctx context.Context, raw string, opts ...OpenOption) (Embedder, error) {
+	e, err := open(ctx, raw, embedders, "embedding model")
+	if err != nil || e == nil {
+		return e, err
+	}
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	u, _ := ParseURI(raw) // open parsed it already
+	var present []string
+	for k := range u.Options {
+		present = append(present, k) // the provider checked its own options
+	}
+	s, err := u.Settings(present...)
+	if err != nil {
+		return nil, err
+	}
+	_, selfPrefixing := e.(SelfPrefixing)
+	e = Batched(e, s.BatchSize, s.Concurrency)
+	if o.cache != nil {
+		e = Cached(e, o.cache)
+	}
+	if selfPrefixing {
+		return e, nil
+	}
+	query, doc := s.Prefixes(e.Name())
+	return Prefixed(e, query, doc), nil
 }
 
 // OpenReranker opens the reranker a URI names; "none" or "" gives nil.

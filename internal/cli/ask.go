@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,6 +13,7 @@ import (
 
 func (a *app) askCmd() *cobra.Command {
 	var tech string
+	var stream bool
 	cmd := &cobra.Command{
 		Use:   "ask [--technique T] QUESTION",
 		Short: "Answer a question from the collection with one technique",
@@ -18,11 +21,17 @@ func (a *app) askCmd() *cobra.Command {
   distill ask --technique extract --json "Why is the company successful?"`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if stream && a.jsonOut {
+				return &flagError{cmd: cmd.CommandPath(), err: fmt.Errorf("--stream prints the answer as it is written; it does not go with --json")}
+			}
 			eng, err := a.open(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
 			defer eng.Close()
+			if stream {
+				return a.askStream(cmd.Context(), eng, strings.Join(args, " "), tech)
+			}
 			res, err := eng.Ask(cmd.Context(), strings.Join(args, " "), tech)
 			if err != nil {
 				return err
@@ -36,12 +45,33 @@ func (a *app) askCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&tech, "technique", "t", "parent", "technique to use (see distill techniques)")
 	cmd.Flags().BoolVar(&a.jsonOut, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&stream, "stream", false, "print the answer as the model writes it")
 	return cmd
 }
 
+// askStream prints the answer's text as it arrives, then its sources.
+func (a *app) askStream(ctx context.Context, eng *distill.Engine, question, tech string) error {
+	res, err := eng.AskStream(ctx, question, tech, func(tok string) error {
+		_, err := io.WriteString(a.stdout, tok)
+		return err
+	})
+	if err != nil {
+		fmt.Fprintln(a.stdout)
+		return err
+	}
+	fmt.Fprint(a.stdout, "\n\n")
+	a.printDetails(res)
+	return nil
+}
+
 func (a *app) printResult(r *distill.Result) {
+	fmt.Fprintf(a.stdout, "%s\n\n", wrap(r.Answer, width, ""))
+	a.printDetails(r)
+}
+
+// printDetails prints a result's sources and what it cost.
+func (a *app) printDetails(r *distill.Result) {
 	w := a.stdout
-	fmt.Fprintf(w, "%s\n\n", wrap(r.Answer, width, ""))
 	if len(r.Contexts) > 0 {
 		fmt.Fprintln(w, "Sources:")
 		for _, c := range r.Contexts {

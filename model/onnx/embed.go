@@ -121,3 +121,7 @@ func (e *Embedder) Embed(ctx context.Context, texts []string, purpose model.Purp
 
 // Close frees the model.
 func (e *Embedder) Close() error { return e.m.net.close() }
+
+// PrefixesTexts tells model.OpenEmbedder that this embedder puts its query
+// and document prefixes on texts itself.
+func (e *Embedder) PrefixesTexts() {}

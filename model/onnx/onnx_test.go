@@ -3,6 +3,7 @@ package onnx
 import (
 	"context"
 	"errors"
+	"io"
 	"math"
 	"net/url"
 	"os"
@@ -113,7 +114,7 @@ func TestEmbedMatchesReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer e.(*Embedder).Close()
+			defer e.(io.Closer).Close() // model.OpenEmbedder wraps the *Embedder
 			if want := "onnx:" + dir; e.Name() != want {
 				t.Errorf("Name() = %q, want %q", e.Name(), want)
 			}
