@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/distill-rag/distill"
+	"github.com/distill-rag/distill/cost"
 )
 
 // Report is the outcome of an evaluation: a summary per technique and the
@@ -100,8 +101,8 @@ type ContextView struct {
 // Report limits for the per-question detail, which would otherwise grow
 // with the corpus (bm25-doc returns 100 whole documents per query).
 const (
-	DefaultReportContexts = 10
-	reportTextChars       = 700
+	DefaultReportContexts = 5
+	reportTextChars       = 500
 )
 
 func contextView(c distill.Context, max int) ContextView {
@@ -192,4 +193,8 @@ func selectTechniques(all []distill.TechniqueInfo, names []string) ([]distill.Te
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+func (u Usage) add(v cost.Usage) Usage {
+	return Usage{Calls: u.Calls + v.Calls, PromptTokens: u.PromptTokens + v.PromptTokens, CompletionTokens: u.CompletionTokens + v.CompletionTokens}
 }

@@ -215,3 +215,38 @@ func (a *app) printEval(rep *eval.Report) {
 		fmt.Fprintln(w, wrap("Note: "+n, width, ""))
 	}
 }
+
+func (a *app) evalQA(cmd *cobra.Command, f evalFlags) (*eval.Report, error) {
+	ctx := cmd.Context()
+	set, err := eval.LoadQA(ctx, f.qa, f.strict)
+	if err != nil {
+		return nil, err
+	}
+	if s := set.Skipped.Summary(); s != "" {
+		fmt.Fprintln(a.stderr, "distill: warning: "+s)
+	}
+	opts := eval.QAOptions{RunOptions: eval.RunOptions{Techniques: splitList(f.techniques), Contexts: f.reportContext}}
+	if f.judge != "" {
+		embed := a.models.Embed
+		if embed == "" {
+			embed = os.Getenv("DISTILL_EMBED")
+		}
+		if opts.Judge, err = eval.OpenJudge(ctx, f.judge, embed, f.judgePrompts); err != nil {
+			return nil, err
+		}
+	} else if f.judgePrompts != "" {
+		return nil, &flagError{cmd: "distill eval", err: fmt.Errorf("--judge-prompts needs --judge")}
+	}
+	eng, err := a.open(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	bar := a.progress("evaluating")
+	if bar != nil {
+		opts.Progress = func(done, total int) { bar.ChangeMax(total); bar.Set(done) }
+	}
+	rep, err := eval.RunQA(ctx, eng, set, opts)
+	finish(bar)
+	return rep, err
+}
