@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"maps"
+	"strings"
 
 	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/loader"
 	"github.com/distill-rag/distill/store"
 )
 
@@ -71,6 +73,9 @@ func (in *Ingester) record(ctx context.Context, r Record) FileResult {
 		res.Status, res.err = Failed, err
 		res.Error = err.Error()
 		return res
+	}
+	if strings.TrimSpace(strings.Join(r.Pages, "")) == "" {
+		return fail(&loader.Error{Source: r.Source, Reason: "has no text"})
 	}
 	hash := r.Hash()
 	old, err := in.Store.Document(ctx, r.Source)

@@ -218,13 +218,7 @@ func (a *app) printEval(rep *eval.Report) {
 
 func (a *app) evalQA(cmd *cobra.Command, f evalFlags) (*eval.Report, error) {
 	ctx := cmd.Context()
-	set, err := eval.LoadQA(ctx, f.qa, f.strict)
-	if err != nil {
-		return nil, err
-	}
-	if s := set.Skipped.Summary(); s != "" {
-		fmt.Fprintln(a.stderr, "distill: warning: "+s)
-	}
+	var err error
 	opts := eval.QAOptions{RunOptions: eval.RunOptions{Techniques: splitList(f.techniques), Contexts: f.reportContext}}
 	if f.judge != "" {
 		embed := a.models.Embed
@@ -236,6 +230,13 @@ func (a *app) evalQA(cmd *cobra.Command, f evalFlags) (*eval.Report, error) {
 		}
 	} else if f.judgePrompts != "" {
 		return nil, &flagError{cmd: "distill eval", err: fmt.Errorf("--judge-prompts needs --judge")}
+	}
+	set, err := eval.LoadQA(ctx, f.qa, f.strict)
+	if err != nil {
+		return nil, err
+	}
+	if s := set.Skipped.Summary(); s != "" {
+		fmt.Fprintln(a.stderr, "distill: warning: "+s)
 	}
 	eng, err := a.open(ctx, false)
 	if err != nil {
