@@ -38,7 +38,7 @@ type page struct {
 
 type row struct {
 	TechniqueResult
-	Cells []cell
+	Cells  []cell
 	Tokens string
 }
 
