@@ -191,7 +191,7 @@ func (b *runner) build(ctx context.Context, size int) (*distill.Engine, []string
 	t := median(times)
 	mb := float64(bytes) / 1e6
 	return eng, []string{count(size), count(len(paths)), fmt.Sprintf("%.1f", mb), count(chunks), fmt.Sprintf("%.1f s", t),
-		fmt.Sprintf("%.2f", mb/t), count(int(float64(size)/t))}, nil
+		fmt.Sprintf("%.2f", mb/t), count(int(float64(size) / t))}, nil
 }
 
 // queries times every technique on generated queries.
