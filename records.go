@@ -30,6 +30,9 @@ func (e *Engine) Retrieve(ctx context.Context, question, techniqueName string) (
 	if err != nil {
 		return nil, err
 	}
+	if err := t.Unavailable(); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	run, err := t.Run(ctx, question)
 	if err != nil {

@@ -203,6 +203,10 @@ func (b *runner) queries(ctx context.Context, eng *distill.Engine, size int) ([]
 	}
 	var rows [][]string
 	for _, t := range eng.Techniques() {
+		if t.Unavailable != "" {
+			rows = append(rows, []string{count(size), t.Name, "–", "–", "not run: " + t.Unavailable})
+			continue
+		}
 		b.opts.Progress(fmt.Sprintf("querying %s chunks with %s", count(size), t.Name))
 		var p50s, p95s []float64
 		calls := 0
@@ -243,6 +247,10 @@ func (b *runner) compression(ctx context.Context, eng *distill.Engine) ([][]stri
 		t, err := technique.Build(spec, renv, cenv)
 		if err != nil {
 			return nil, fmt.Errorf("bench: technique %s: %w", spec.Name, err)
+		}
+		if err := t.Unavailable(); err != nil {
+			rows = append(rows, []string{spec.Name, "not run: " + err.Error(), "–", "–", "–", "–"})
+			continue
 		}
 		b.opts.Progress("compressing with " + spec.Name)
 		stages := map[string][]float64{}

@@ -188,7 +188,7 @@ type RunOptions struct {
 // Techniques run one after another on each query so their latencies are
 // comparable.
 func RunBEIR(ctx context.Context, eng Retriever, ds *Dataset, opts RunOptions) (*Report, error) {
-	techs, err := selectTechniques(eng.Techniques(), opts.Techniques)
+	techs, left, err := selectTechniques(eng.Techniques(), opts.Techniques)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func RunBEIR(ctx context.Context, eng Retriever, ds *Dataset, opts RunOptions) (
 	rep := &Report{
 		Kind: "beir", Dataset: ds.Name, Queries: len(ds.QueryIDs), Created: time.Now().UTC(),
 		Metrics: []string{NDCG10, Recall10, Recall100, MRR10, MAP100}, Quality: NDCG10,
-		Skipped: ds.Skipped.Summary(),
+		Skipped: ds.Skipped.Summary(), Notes: left,
 	}
 	sums := make([]*summarizer, len(techs))
 	for i := range sums {

@@ -42,7 +42,7 @@ func TestWriteHTMLIsSelfContained(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := b.String()
-	for _, external := range []string{"src=", "href=", "@import", "url(", "http://", "https://"} {
+	for _, external := range []string{"src=", "href=", "@import", "url(", `="http`, `="//`} {
 		if strings.Contains(html, external) {
 			t.Errorf("the report refers to something outside it: %q", external)
 		}

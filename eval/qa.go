@@ -129,7 +129,7 @@ type QAOptions struct {
 // its token F1 against the reference, and with a judge its faithfulness
 // and relevancy.
 func RunQA(ctx context.Context, eng Asker, set *QASet, opts QAOptions) (*Report, error) {
-	techs, err := selectTechniques(eng.Techniques(), opts.Techniques)
+	techs, left, err := selectTechniques(eng.Techniques(), opts.Techniques)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func RunQA(ctx context.Context, eng Asker, set *QASet, opts QAOptions) (*Report,
 	if keep <= 0 {
 		keep = DefaultReportContexts
 	}
-	rep := &Report{Kind: "qa", Dataset: set.Name, Queries: len(set.Items), Created: time.Now().UTC(), Skipped: set.Skipped.Summary()}
+	rep := &Report{Kind: "qa", Dataset: set.Name, Queries: len(set.Items), Created: time.Now().UTC(), Skipped: set.Skipped.Summary(), Notes: left}
 	var hasAnswers, hasReference bool
 	for _, it := range set.Items {
 		hasAnswers = hasAnswers || len(it.Answers) > 0

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"fmt"
 	"math"
 	"time"
 	"unicode/utf8"
@@ -173,10 +174,22 @@ func round(v float64, digits int) float64 {
 	return math.Round(v*p) / p
 }
 
-// techniqueInfo finds the named techniques, all when names is empty.
-func selectTechniques(all []distill.TechniqueInfo, names []string) ([]distill.TechniqueInfo, error) {
+// selectTechniques finds the named techniques. With no names it takes
+// every technique that can run with the configured models and notes the
+// ones left out (e.g. rerank without a reranker); a named technique that
+// cannot run fails when it is run, with its reason.
+func selectTechniques(all []distill.TechniqueInfo, names []string) ([]distill.TechniqueInfo, []string, error) {
 	if len(names) == 0 {
-		return all, nil
+		var out []distill.TechniqueInfo
+		var notes []string
+		for _, t := range all {
+			if t.Unavailable != "" {
+				notes = append(notes, fmt.Sprintf("technique %s left out: %s", t.Name, t.Unavailable))
+				continue
+			}
+			out = append(out, t)
+		}
+		return out, notes, nil
 	}
 	byName := map[string]distill.TechniqueInfo{}
 	var known []string
@@ -188,11 +201,11 @@ func selectTechniques(all []distill.TechniqueInfo, names []string) ([]distill.Te
 	for _, n := range names {
 		t, ok := byName[n]
 		if !ok {
-			return nil, &distill.UnknownTechniqueError{Name: n, Known: known}
+			return nil, nil, &distill.UnknownTechniqueError{Name: n, Known: known}
 		}
 		out = append(out, t)
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 func (u Usage) add(v cost.Usage) Usage {

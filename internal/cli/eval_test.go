@@ -11,8 +11,8 @@ import (
 	"github.com/distill-rag/distill/internal/testsupport"
 )
 
-// run runs the command line in-process with a private environment.
-func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+// runEval runs the command line in-process with a private environment.
+func runEval(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = Main(args, strings.NewReader(""), &out, &errb)
@@ -36,7 +36,7 @@ func TestEvalBEIRCommand(t *testing.T) {
 	home := isolate(t)
 	dir := testsupport.TinyBEIR(t, filepath.Join(t.TempDir(), "tiny"))
 	htmlFile := filepath.Join(t.TempDir(), "r.html")
-	code, out, errs := run(t, "eval", "--beir", dir, "--techniques", "regular,bm25-doc", "--json", "--html", htmlFile)
+	code, out, errs := runEval(t, "eval", "--beir", dir, "--techniques", "regular,bm25-doc", "--json", "--html", htmlFile)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -58,7 +58,7 @@ func TestEvalBEIRCommand(t *testing.T) {
 		t.Errorf("html report: %v", err)
 	}
 	// The second run reuses the collection and prints the table.
-	code, out, errs = run(t, "eval", "--beir", dir)
+	code, out, errs = runEval(t, "eval", "--beir", dir)
 	if code != 0 || strings.Contains(errs, "ingested") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
@@ -91,7 +91,7 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"eval", "--qa", qa, "--judge", "none"}, 1, "a judge needs a language model"},
 	}
 	for _, tc := range tests {
-		code, _, errs := run(t, tc.args...)
+		code, _, errs := runEval(t, tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, tc.code, tc.want)
 		}
@@ -104,14 +104,14 @@ func TestEvalQACommand(t *testing.T) {
 	docs := t.TempDir()
 	testsupport.Write(t, docs, "rail.txt", []byte("The railway moved 512 million tons of freight in 2022.\n\nLocomotives ran on diesel."))
 	testsupport.Write(t, docs, "volcano.txt", []byte("Basalt lava erupts from fissures in Iceland.\n\nThe rift widens every year."))
-	if code, _, errs := run(t, "--db", db, "ingest", docs); code != 0 {
+	if code, _, errs := runEval(t, "--db", db, "ingest", docs); code != 0 {
 		t.Fatalf("ingest: %s", errs)
 	}
 	qa := testsupport.Write(t, t.TempDir(), "qa.jsonl", []byte(
 		`{"question": "How much freight did the railway move?", "answers": ["512 million tons"], "reference": "512 million tons of freight."}`+"\n"+
 			`{"question": "Where does lava erupt?", "answers": ["Iceland"]}`+"\n"))
 	htmlFile := filepath.Join(t.TempDir(), "qa.html")
-	code, out, errs := run(t, "--db", db, "eval", "--qa", qa, "--techniques", "regular,parent", "--json", "--html", htmlFile)
+	code, out, errs := runEval(t, "--db", db, "eval", "--qa", qa, "--techniques", "regular,parent", "--json", "--html", htmlFile)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
