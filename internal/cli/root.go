@@ -109,6 +109,8 @@ Start with:  distill demo`,
 	root.AddCommand(a.modelsCmd())
 	root.AddCommand(a.awsCmd())
 	root.AddCommand(a.checkCmd())
+	root.AddCommand(a.evalCmd())
+	root.AddCommand(a.benchCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{cmd: c.CommandPath(), err: err}
 	})
