@@ -108,6 +108,7 @@ Start with:  distill demo`,
 	root.AddCommand(a.ingestCmd(), a.askCmd(), a.compareCmd(), a.lsCmd(), a.rmCmd(), a.demoCmd(), a.techniquesCmd())
 	root.AddCommand(a.modelsCmd())
 	root.AddCommand(a.awsCmd())
+	root.AddCommand(a.serveCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{cmd: c.CommandPath(), err: err}
 	})
