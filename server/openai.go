@@ -198,8 +198,9 @@ func chatError(err error) error {
 // deltas, a last chunk with the finish reason (and distill's sources), a
 // usage chunk when asked, then [DONE].
 func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, eng *distill.Engine, req *chatRequest, turns []model.Message, tech, id string, created int64) {
-	question, stage, err := eng.Condense(r.Context(), turns)
-	if err != nil {
+	// Mistakes in the conversation are still plain 4xx responses; the
+	// condensing, which may take a model call, runs once the stream started.
+	if err := checkConversation(turns); err != nil {
 		s.writeError(w, r, chatError(err))
 		return
 	}
@@ -212,9 +213,13 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, eng *distill
 	if ev.event("", chunk(&chatOut{Role: "assistant", Content: &empty}, nil)) != nil {
 		return
 	}
-	res, err := askStream(r.Context(), eng, question, tech, func(tok string) error {
-		return ev.event("", chunk(&chatOut{Content: &tok}, nil))
-	})
+	question, stage, err := eng.Condense(r.Context(), turns)
+	var res *distill.Result
+	if err == nil {
+		res, err = askStream(r.Context(), eng, question, tech, func(tok string) error {
+			return ev.event("", chunk(&chatOut{Content: &tok}, nil))
+		})
+	}
 	if err != nil {
 		if r.Context().Err() == nil || classify(err).Status == http.StatusGatewayTimeout {
 			ev.event("", errorJSON(classify(err)))
@@ -244,6 +249,23 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, eng *distill
 		}
 	}
 	ev.event("", "[DONE]")
+}
+
+// checkConversation reports a conversation that does not end with a
+// user's question, as Condense would.
+func checkConversation(turns []model.Message) error {
+	for i := len(turns) - 1; i >= 0; i-- {
+		switch turns[i].Role {
+		case "user":
+			if !trimmed(turns[i].Content) {
+				return distill.ErrEmptyQuestion
+			}
+			return nil
+		case "assistant":
+			return distill.ErrNoQuestion
+		}
+	}
+	return distill.ErrNoQuestion
 }
 
 var citeRef = regexp.MustCompile(`\[(\d+)\]`)
