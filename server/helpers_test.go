@@ -52,6 +52,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
 	// With every test run, every route must have answered successfully at
 	// least once: each route has a test.
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" && !testing.Short() {
