@@ -322,8 +322,28 @@ func TestAsk(t *testing.T) {
 	e.do("POST", "/v1/collections/default/compare", map[string]any{"question": "What did Alpha Widgets acquire in 2022?"}).ok(t, 200, &cmp)
 	var techniques struct{ Techniques []distill.TechniqueInfo }
 	e.do("GET", "/v1/techniques", nil).ok(t, 200, &techniques)
-	if len(cmp.Results) != len(techniques.Techniques) || len(techniques.Techniques) < 4 {
-		t.Errorf("compare all: %d results, %d techniques", len(cmp.Results), len(techniques.Techniques))
+	available := 0
+	for _, tq := range techniques.Techniques {
+		if tq.Unavailable == "" {
+			available++
+		}
+	}
+	if len(cmp.Results) != available || available < 4 {
+		t.Errorf("compare all: %d results, %d techniques available: %+v", len(cmp.Results), available, techniques)
+	}
+	// A technique whose model is not configured says so.
+	for _, tq := range techniques.Techniques {
+		if tq.Unavailable == "" {
+			continue
+		}
+		r := e.do("POST", "/v1/collections/default/ask", map[string]any{"question": "What did Alpha Widgets acquire in 2022?", "technique": tq.Name, "stream": true})
+		if r.status != 400 || !strings.Contains(string(r.body), "technique_unavailable") {
+			t.Errorf("unavailable %s: %d %s", tq.Name, r.status, r.body)
+		}
+		r = e.do("POST", "/v1/chat/completions", map[string]any{"model": tq.Name, "messages": []map[string]string{{"role": "user", "content": "What did Alpha Widgets acquire?"}}})
+		if r.status != 400 || !strings.Contains(string(r.body), "technique_unavailable") {
+			t.Errorf("unavailable %s by chat: %d %s", tq.Name, r.status, r.body)
+		}
 	}
 }
 

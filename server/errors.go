@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/distill-rag/distill"
+	"github.com/distill-rag/distill/compress"
 	"github.com/distill-rag/distill/loader"
 )
 
@@ -72,12 +73,15 @@ func classify(err error) *apiError {
 	var mbe *http.MaxBytesError
 	var ute *distill.UnknownTechniqueError
 	var le *loader.Error
+	var mme *compress.MissingModelError
 	switch {
 	case errors.As(err, &mbe):
 		return &apiError{Status: http.StatusRequestEntityTooLarge, Type: typeTooLarge,
 			Message: fmt.Sprintf("the request body is over the limit of %d bytes", mbe.Limit)}
 	case errors.As(err, &ute):
 		return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: ute.Error(), Param: "technique"}
+	case errors.As(err, &mme):
+		return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: mme.Error(), Param: "technique", Code: "technique_unavailable"}
 	case errors.Is(err, distill.ErrEmptyQuestion), errors.Is(err, distill.ErrNoQuestion):
 		return badRequest("%s", err.Error())
 	case errors.As(err, &le) && errors.Is(err, loader.ErrUnsupported):

@@ -165,7 +165,7 @@ type env struct {
 // start serves a new data directory; opts adjust the configuration.
 func start(t *testing.T, opts ...func(*server.Config)) *env {
 	t.Helper()
-	cfg := server.Config{DataDir: filepath.Join(t.TempDir(), "data")}
+	cfg := server.Config{DataDir: filepath.Join(t.TempDir(), "data"), NoCache: true}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -38,21 +38,24 @@ type blockingLLM struct {
 }
 
 func newBlockingLLM(t *testing.T) (*blockingLLM, string) {
-	b := &blockingLLM{entered: make(chan struct{}, 10), release: make(chan struct{})}
-	b.LLM = &fakellm.LLM{
-		Reply: func(model.Request) string { return "What did Alpha Widgets acquire in 2022?" },
-		Wait: func(ctx context.Context) error {
-			b.entered <- struct{}{}
-			select {
-			case <-b.release:
-				return nil
-			case <-ctx.Done():
-				b.canceled.Add(1)
-				return ctx.Err()
-			}
-		},
+	b := &blockingLLM{entered: make(chan struct{}, 10), release: make(chan struct{}),
+		LLM: fakellm.New(func(string) fakellm.Reply { return fakellm.Reply{Text: "What did Alpha Widgets acquire in 2022?"} })}
+	return b, fakellm.Register(t.Name(), b)
+}
+
+func (b *blockingLLM) Generate(ctx context.Context, req model.Request) (model.Response, error) {
+	return b.Stream(ctx, req, nil)
+}
+
+func (b *blockingLLM) Stream(ctx context.Context, req model.Request, onToken func(string) error) (model.Response, error) {
+	b.entered <- struct{}{}
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+		b.canceled.Add(1)
+		return model.Response{}, ctx.Err()
 	}
-	return b, fakellm.Register(t.Name(), b.LLM)
+	return b.LLM.Stream(ctx, req, onToken)
 }
 
 func TestClientDisconnectMidStream(t *testing.T) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -161,9 +162,15 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	if err := checkTechnique(c.eng, tech); err != nil {
+	var unknown *distill.UnknownTechniqueError
+	if err := checkTechnique(c.eng, tech); errors.As(err, &unknown) {
 		s.writeError(w, r, &apiError{Status: http.StatusNotFound, Type: typeInvalidRequest, Param: "model", Code: "model_not_found",
 			Message: fmt.Sprintf("the model %q does not exist: %v; see GET /v1/models", req.Model, err)})
+		return
+	} else if err != nil {
+		ae := classify(err)
+		ae.Param = "model"
+		s.writeError(w, r, ae)
 		return
 	}
 	id := newID("chatcmpl-")
@@ -317,7 +324,8 @@ type modelInfo struct {
 	Description string `json:"description,omitempty"`
 }
 
-// listModels lists one model per technique: the default collection's as
+// listModels lists one model per technique that can run with the
+// configured models: the default collection's as
 // the technique's name, other collections' as "collection/technique".
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	names, err := s.cols.names()
@@ -333,6 +341,9 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		for _, t := range c.eng.Techniques() {
+			if t.Unavailable != "" {
+				continue // it would only fail; /v1/techniques says why
+			}
 			id := t.Name
 			if name != s.cfg.DefaultCollection {
 				id = name + "/" + t.Name

@@ -13,7 +13,6 @@ import (
 
 	"github.com/distill-rag/distill"
 	"github.com/distill-rag/distill/internal/testsupport/fakellm"
-	"github.com/distill-rag/distill/model"
 	"github.com/distill-rag/distill/server"
 )
 
@@ -41,6 +40,9 @@ func TestOpenAISDK(t *testing.T) {
 		if !slices.Contains(ids, want) {
 			t.Errorf("models %v lack %s", ids, want)
 		}
+	}
+	if slices.Contains(ids, "rerank") {
+		t.Errorf("models %v list rerank, which has no reranker to run", ids)
 	}
 
 	params := openai.ChatCompletionNewParams{
@@ -174,12 +176,13 @@ func TestChatBadInput(t *testing.T) {
 }
 
 func TestChatCondensesConversation(t *testing.T) {
-	fake := &fakellm.LLM{Reply: func(req model.Request) string {
-		if strings.Contains(req.Messages[0].Content, "standalone question") {
-			return "What did Alpha Widgets acquire in 2022?"
+	fake := fakellm.New(func(prompt string) fakellm.Reply {
+		if strings.HasSuffix(prompt, "Standalone question:") {
+			return fakellm.Reply{Text: "What did Alpha Widgets acquire in 2022?"}
 		}
-		return "unexpected call"
-	}}
+		return fakellm.Reply{Text: "unexpected call"}
+	})
+	fake.Model = "fakellm:condense"
 	uri := fakellm.Register(t.Name(), fake)
 	e := start(t, func(c *server.Config) { c.Models = distill.Models{LLM: uri} }).withLetters()
 	client := sdk(e)
@@ -217,8 +220,8 @@ func TestChatCondensesConversation(t *testing.T) {
 	r := e.do("GET", "/metrics", nil)
 	r.ok(t, 200, nil)
 	for _, want := range []string{
-		`distill_llm_calls_total{model="fakellm",provider="fakellm"} 2`,
-		`distill_llm_tokens_total{kind="prompt",model="fakellm",provider="fakellm"}`,
+		`distill_llm_calls_total{model="fakellm:condense",provider="fakellm"} 2`,
+		`distill_llm_tokens_total{kind="prompt",model="fakellm:condense",provider="fakellm"}`,
 	} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("metrics lack %s", want)

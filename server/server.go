@@ -34,6 +34,9 @@ type Config struct {
 	// Engine configuration and models, shared by every collection.
 	Config *config.Config
 	Models distill.Models
+	// NoCache and CacheDir are the engine's LLM cache options.
+	NoCache  bool
+	CacheDir string
 	// APIKeys, when any, are required as bearer tokens on every route but
 	// the health checks and the web page's static shell.
 	APIKeys []string
@@ -161,7 +164,8 @@ func setDefault[T comparable](v *T, def T) {
 }
 
 func (s *Server) openEngine(ctx context.Context, dir string, create bool) (*distill.Engine, error) {
-	return distill.Open(ctx, distill.Options{DB: dir, Create: create, Config: s.cfg.Config, Models: s.cfg.Models})
+	return distill.Open(ctx, distill.Options{DB: dir, Create: create, Config: s.cfg.Config, Models: s.cfg.Models,
+		NoCache: s.cfg.NoCache, CacheDir: s.cfg.CacheDir})
 }
 
 // Handler returns the server's HTTP handler.

@@ -134,10 +134,14 @@ func (s *Server) streamAsk(w http.ResponseWriter, r *http.Request, eng *distill.
 	return nil
 }
 
-// checkTechnique reports an unknown technique the way Ask would.
+// checkTechnique reports an unknown technique the way Ask would, and one
+// that cannot run with the configured models.
 func checkTechnique(eng *distill.Engine, name string) error {
 	var known []string
 	for _, t := range eng.Techniques() {
+		if t.Name == name && t.Unavailable != "" {
+			return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: t.Unavailable, Param: "technique", Code: "technique_unavailable"}
+		}
 		if t.Name == name {
 			return nil
 		}

@@ -88,7 +88,7 @@ shell needs "Authorization: Bearer KEY".`,
 			}
 			log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 			srv, err := server.New(ctx, server.Config{
-				DataDir: dataDir, DefaultCollection: collection, Config: cfg, Models: a.models,
+				DataDir: dataDir, DefaultCollection: collection, Config: cfg, Models: a.models, NoCache: a.noCache,
 				APIKeys: keys, AllowPaths: allowPaths,
 				MaxBody: maxBody, MaxUpload: maxUpload, SyncUpload: syncUpload,
 				RequestTimeout: reqTimeout, ShutdownTimeout: stopTimeout, Log: log,
