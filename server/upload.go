@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -220,7 +221,7 @@ func (u *upload) stage(name string, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	written, err := io.Copy(f, io.MultiReader(strings.NewReader(string(head[:n])), r))
+	written, err := io.Copy(f, io.MultiReader(bytes.NewReader(head[:n]), r))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
