@@ -36,6 +36,10 @@ type Options struct {
 	// Progress, when set, is called after each file (from any goroutine,
 	// one call at a time).
 	Progress func(Progress)
+	// SourceName, when set, names the document read from a file instead of
+	// its absolute path; the server names uploads by the name they were
+	// given rather than by the temporary file holding them.
+	SourceName func(path string) string
 }
 
 // Progress tells how far a run is.
@@ -243,7 +247,11 @@ func describe(err error) string {
 
 // ingestFile ingests one file and reports it; it never returns an error.
 func (in *Ingester) ingestFile(ctx context.Context, path string, size int64, opts Options) FileResult {
-	res := FileResult{Source: path, DocID: document.IDFor(path), Bytes: size}
+	source := path
+	if opts.SourceName != nil {
+		source = opts.SourceName(path)
+	}
+	res := FileResult{Source: source, DocID: document.IDFor(source), Bytes: size}
 	fail := func(err error) FileResult {
 		res.Status, res.err = Failed, err
 		res.Error = err.Error()
@@ -251,7 +259,7 @@ func (in *Ingester) ingestFile(ctx context.Context, path string, size int64, opt
 	}
 	hash, n, err := loader.Hash(path)
 	if err != nil {
-		return fail(&loader.Error{Source: path, Reason: describe(err), Err: err})
+		return fail(&loader.Error{Source: source, Reason: describe(err), Err: err})
 	}
 	meta := maps.Clone(opts.Meta)
 	if !opts.Pages.All() {
@@ -260,8 +268,8 @@ func (in *Ingester) ingestFile(ctx context.Context, path string, size int64, opt
 		}
 		meta["pages"] = opts.Pages.String()
 	}
-	doc := document.Document{ID: res.DocID, Source: path, Hash: hash, Size: n, Meta: meta}
-	old, err := in.Store.Document(ctx, path)
+	doc := document.Document{ID: res.DocID, Source: source, Hash: hash, Size: n, Meta: meta}
+	old, err := in.Store.Document(ctx, source)
 	switch {
 	case err == nil && old.Hash == hash && maps.Equal(old.Meta, meta):
 		res.Status, res.Pages, res.Chunks = Unchanged, old.Pages, old.Chunks
@@ -323,7 +331,7 @@ func (in *Ingester) write(ctx context.Context, path string, size int64, doc *doc
 		}
 	}
 	if w == nil {
-		return 0, 0, &loader.Error{Source: path, Reason: "has no text"}
+		return 0, 0, &loader.Error{Source: doc.Source, Reason: "has no text"}
 	}
 	if err = w.Commit(ctx); err != nil {
 		return 0, 0, err

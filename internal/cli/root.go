@@ -111,6 +111,7 @@ Start with:  distill demo`,
 	root.AddCommand(a.checkCmd())
 	root.AddCommand(a.evalCmd())
 	root.AddCommand(a.benchCmd())
+	root.AddCommand(a.serveCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{cmd: c.CommandPath(), err: err}
 	})

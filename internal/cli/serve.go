@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/distill-rag/distill"
+	"github.com/distill-rag/distill/config"
+	"github.com/distill-rag/distill/server"
+)
+
+func (a *app) serveCmd() *cobra.Command {
+	var (
+		addr        string
+		dataDir     string
+		collection  string
+		keys        []string
+		keysFile    string
+		allowPaths  []string
+		maxBody     int64
+		maxUpload   int64
+		syncUpload  int64
+		reqTimeout  time.Duration
+		stopTimeout time.Duration
+		quiet       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "serve [--addr 127.0.0.1:8080]",
+		Short: "Serve the collections over HTTP: a JSON API, an OpenAI-compatible chat endpoint and a web page",
+		Long: `Serve collections over HTTP: a JSON API (see /openapi.json), an
+OpenAI-compatible chat endpoint (POST /v1/chat/completions, one model per
+technique), Prometheus metrics (/metrics) and a web page at / to compare
+techniques side by side.
+
+Collections are the directories of a data directory: --data, by default the
+directory holding the default collection (` + filepath.Dir(distill.DefaultDB()) + `);
+the collection of --db (or ` + filepath.Base(distill.DefaultDB()) + `) is the default one.
+
+The server binds to loopback unless --addr says otherwise. With --api-key
+or --api-keys-file every route but /healthz, /readyz and the web page's
+shell needs "Authorization: Bearer KEY".`,
+		Example: `  distill serve
+  distill serve --addr :8080 --api-keys-file /etc/distill/keys
+  curl -s localhost:8080/v1/collections/default/ask -d '{"question": "What were the highlights of 2022?"}'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			flagErr := func(format string, args ...any) error {
+				return &flagError{cmd: "distill serve", err: fmt.Errorf(format, args...)}
+			}
+			db := a.db
+			if db == "" {
+				db = distill.DefaultDB()
+			}
+			if dataDir == "" {
+				dataDir = filepath.Dir(db)
+			}
+			if collection == "" {
+				collection = filepath.Base(db)
+			}
+			if keysFile != "" {
+				more, err := readKeys(keysFile)
+				if err != nil {
+					return flagErr("--api-keys-file: %v", err)
+				}
+				keys = append(keys, more...)
+			}
+			for _, k := range keys {
+				if strings.TrimSpace(k) == "" {
+					return flagErr("--api-key: a key cannot be empty")
+				}
+			}
+			cfg, err := config.Load(a.configFile)
+			if err != nil {
+				return err
+			}
+			level := slog.LevelInfo
+			if quiet {
+				level = slog.LevelWarn
+			}
+			log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+			srv, err := server.New(ctx, server.Config{
+				DataDir: dataDir, DefaultCollection: collection, Config: cfg, Models: a.models, NoCache: a.noCache,
+				APIKeys: keys, AllowPaths: allowPaths,
+				MaxBody: maxBody, MaxUpload: maxUpload, SyncUpload: syncUpload,
+				RequestTimeout: reqTimeout, ShutdownTimeout: stopTimeout, Log: log,
+			})
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				srv.Close(ctx)
+				return flagErr("--addr %s: %v", addr, err)
+			}
+			if !loopback(ln.Addr()) && len(keys) == 0 {
+				fmt.Fprintf(a.stderr, "distill: warning: serving on %s, beyond this machine, without API keys: anyone who can reach it can read and change the collections (use --api-key or --api-keys-file)\n", ln.Addr())
+			}
+			fmt.Fprintf(a.stderr, "distill: serving %s on http://%s (collections in %s)\n", collection, ln.Addr(), dataDir)
+			return srv.Serve(ctx, ln)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (host:port)")
+	f.StringVar(&dataDir, "data", "", "directory holding the collections (default: the directory of --db)")
+	f.StringVar(&collection, "collection", "", "default collection (default: the last element of --db)")
+	f.StringArrayVar(&keys, "api-key", nil, "API key clients must send as a bearer token (repeatable)")
+	f.StringVar(&keysFile, "api-keys-file", "", "file with one API key per line (# comments)")
+	f.StringArrayVar(&allowPaths, "allow-path", nil, "directory whose files clients may ingest by server path (repeatable)")
+	f.Int64Var(&maxBody, "max-body", server.DefaultMaxBody, "largest JSON request body in bytes")
+	f.Int64Var(&maxUpload, "max-upload", server.DefaultMaxUpload, "largest document upload in bytes")
+	f.Int64Var(&syncUpload, "sync-upload", server.DefaultSyncUpload, "uploads up to this many bytes are ingested before the response; larger ones become jobs")
+	f.DurationVar(&reqTimeout, "request-timeout", server.DefaultRequestTimeout, "time limit of each request (uploads have their own)")
+	f.DurationVar(&stopTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "on SIGINT or SIGTERM, how long to let running requests finish")
+	f.BoolVar(&quiet, "quiet", false, "log only warnings and errors, not each request")
+	return cmd
+}
+
+// readKeys reads one API key per line, skipping blanks and # comments.
+func readKeys(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var keys []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			keys = append(keys, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%s holds no keys", path)
+	}
+	return keys, nil
+}
+
+// loopback reports whether a listener only accepts connections from this
+// machine.
+func loopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}

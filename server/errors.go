@@ -1,0 +1,173 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/distill-rag/distill"
+	"github.com/distill-rag/distill/compress"
+	"github.com/distill-rag/distill/loader"
+)
+
+// Error types, as OpenAI names them where it has a name for them.
+const (
+	typeInvalidRequest = "invalid_request_error"
+	typeAuthentication = "authentication_error"
+	typePermission     = "permission_error"
+	typeNotFound       = "not_found_error"
+	typeConflict       = "conflict_error"
+	typeTooLarge       = "request_too_large"
+	typeUnsupported    = "unsupported_media_type"
+	typeTimeout        = "timeout_error"
+	typeUnavailable    = "unavailable_error"
+	typeServer         = "server_error"
+)
+
+// apiError is an error with the HTTP status and type it is reported as.
+type apiError struct {
+	Status  int
+	Type    string
+	Message string
+	Param   string // the request field at fault, when one is (OpenAI's "param")
+	Code    string // a finer code (OpenAI's "code", e.g. model_not_found)
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func badRequest(format string, args ...any) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) *apiError {
+	return &apiError{Status: http.StatusNotFound, Type: typeNotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+func conflict(format string, args ...any) *apiError {
+	return &apiError{Status: http.StatusConflict, Type: typeConflict, Message: fmt.Sprintf(format, args...)}
+}
+
+// errorBody is the JSON error shape of every route: {"error":{...}}.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Message string  `json:"message"`
+	Type    string  `json:"type"`
+	Param   *string `json:"param"`
+	Code    *string `json:"code"`
+}
+
+// classify turns any error into the apiError it is reported as.
+func classify(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var mbe *http.MaxBytesError
+	var ute *distill.UnknownTechniqueError
+	var le *loader.Error
+	var mme *compress.MissingModelError
+	switch {
+	case errors.As(err, &mbe):
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Type: typeTooLarge,
+			Message: fmt.Sprintf("the request body is over the limit of %d bytes", mbe.Limit)}
+	case errors.As(err, &ute):
+		return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: ute.Error(), Param: "technique"}
+	case errors.As(err, &mme):
+		return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: mme.Error(), Param: "technique", Code: "technique_unavailable"}
+	case errors.Is(err, distill.ErrEmptyQuestion), errors.Is(err, distill.ErrNoQuestion):
+		return badRequest("%s", err.Error())
+	case errors.As(err, &le) && errors.Is(err, loader.ErrUnsupported):
+		return &apiError{Status: http.StatusUnsupportedMediaType, Type: typeUnsupported, Message: le.Error()}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &apiError{Status: http.StatusGatewayTimeout, Type: typeTimeout, Message: "the request took longer than the server's per-request timeout"}
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads this.
+		return &apiError{Status: 499, Type: typeInvalidRequest, Message: "the request was canceled"}
+	}
+	return &apiError{Status: http.StatusInternalServerError, Type: typeServer, Message: err.Error()}
+}
+
+func errorJSON(ae *apiError) errorBody {
+	d := errorDetail{Message: ae.Message, Type: ae.Type}
+	if ae.Param != "" {
+		d.Param = &ae.Param
+	}
+	if ae.Code != "" {
+		d.Code = &ae.Code
+	}
+	return errorBody{Error: d}
+}
+
+// writeError reports err as JSON with its status.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := classify(err)
+	if ae.Status >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if ae.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="distill"`)
+	}
+	writeJSON(w, ae.Status, errorJSON(ae))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// decodeJSON reads a JSON request body into v. Strict rejects fields v
+// does not have; the OpenAI routes are lenient, since clients send many
+// optional fields distill does not use.
+func decodeJSON(r *http.Request, v any, strict bool) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		// curl -d sends form-urlencoded; its body is JSON all the same.
+		jsonish := mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/plain" || mt == "application/x-www-form-urlencoded"
+		if err != nil || !jsonish {
+			return &apiError{Status: http.StatusUnsupportedMediaType, Type: typeUnsupported,
+				Message: fmt.Sprintf("the request body is %s; send application/json", ct)}
+		}
+	}
+	dec := json.NewDecoder(r.Body)
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &mbe):
+			return err
+		case errors.Is(err, io.EOF):
+			return badRequest("the request body is empty; send a JSON object")
+		case errors.As(err, &se):
+			return badRequest("malformed JSON at byte %d: %v", se.Offset, err)
+		case errors.As(err, &te):
+			ae := badRequest("field %q: want %s, got JSON %s", te.Field, te.Type, te.Value)
+			ae.Param = te.Field
+			return ae
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			ae := badRequest("unknown field %q", field)
+			ae.Param = field
+			return ae
+		}
+		return badRequest("malformed JSON: %v", err)
+	}
+	if dec.More() {
+		return badRequest("malformed JSON: more than one value in the body")
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/distill-rag/distill/ingest"
+)
+
+// Job statuses.
+const (
+	jobRunning  = "running"
+	jobDone     = "done"
+	jobFailed   = "failed"
+	jobCanceled = "canceled"
+)
+
+// Job is an ingestion run the server does in the background, with its
+// progress; GET /v1/jobs/{id} returns it.
+type Job struct {
+	ID         string         `json:"id"`
+	Collection string         `json:"collection"`
+	Status     string         `json:"status"`
+	Files      int            `json:"files"`
+	Done       int            `json:"done"`
+	Bytes      int64          `json:"bytes"`
+	DoneBytes  int64          `json:"done_bytes"`
+	Progress   float64        `json:"progress"` // 0 to 1, by bytes
+	Report     *ingest.Report `json:"report,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	Created    time.Time      `json:"created"`
+	Finished   *time.Time     `json:"finished,omitempty"`
+}
+
+// jobs keeps the jobs of the running server in memory; finished jobs are
+// forgotten after keepJobs, and all of them when the server stops.
+type jobs struct {
+	mu      sync.Mutex
+	byID    map[string]*Job
+	running sync.WaitGroup
+}
+
+const keepJobs = time.Hour
+
+func newJobs() *jobs { return &jobs{byID: map[string]*Job{}} }
+
+func newID(prefix string) string {
+	var b [12]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// start records a job and runs it in the background; run reports progress
+// through the function it is given.
+func (js *jobs) start(collection string, files int, bytes int64, run func(progress func(ingest.Progress)) (*ingest.Report, error)) *Job {
+	js.mu.Lock()
+	now := time.Now()
+	for id, j := range js.byID {
+		if j.Finished != nil && now.Sub(*j.Finished) > keepJobs {
+			delete(js.byID, id)
+		}
+	}
+	j := &Job{ID: newID("job_"), Collection: collection, Status: jobRunning, Files: files, Bytes: bytes, Created: now.UTC()}
+	js.byID[j.ID] = j
+	snapshot := *j
+	js.running.Add(1)
+	js.mu.Unlock()
+	go func() {
+		defer js.running.Done()
+		rep, err := run(func(p ingest.Progress) {
+			js.mu.Lock()
+			j.Done, j.DoneBytes = p.Done, p.DoneBytes
+			j.Progress = progress(p.DoneBytes, j.Bytes)
+			js.mu.Unlock()
+		})
+		js.mu.Lock()
+		defer js.mu.Unlock()
+		fin := time.Now().UTC()
+		j.Finished, j.Report = &fin, rep
+		switch {
+		case err == nil:
+			j.Status, j.Progress = jobDone, 1
+		case errors.Is(err, context.Canceled):
+			j.Status, j.Error = jobCanceled, "the server stopped before the job finished; files not reported were not ingested"
+		default:
+			j.Status, j.Error = jobFailed, err.Error()
+		}
+	}()
+	return &snapshot
+}
+
+func progress(done, total int64) float64 {
+	if total <= 0 {
+		return 0
+	}
+	return float64(done) / float64(total)
+}
+
+// get returns a copy of a job.
+func (js *jobs) get(id string) (Job, bool) {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	j, ok := js.byID[id]
+	if !ok {
+		return Job{}, false
+	}
+	return *j, true
+}
+
+// wait waits for running jobs until ctx is done.
+func (js *jobs) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { js.running.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

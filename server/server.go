@@ -1,0 +1,219 @@
+// Package server is distill's HTTP API: collections, documents and
+// ingestion jobs, ask (with server-sent events) and compare, an
+// OpenAI-compatible chat endpoint whose models are the techniques, an
+// OpenAPI document, health and Prometheus metrics, and a web page to
+// compare techniques side by side. Handlers parse, call the distill
+// Engine and write JSON; the retrieval logic lives in the engine.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/distill-rag/distill"
+	"github.com/distill-rag/distill/config"
+)
+
+// Config is how a server runs. Zero fields take the defaults below.
+type Config struct {
+	// DataDir holds the collections, one directory each (DataDir/NAME).
+	DataDir string
+	// DefaultCollection is the collection the OpenAI routes and the web
+	// page use when none is named; it is created when missing.
+	DefaultCollection string
+	// Engine configuration and models, shared by every collection.
+	Config *config.Config
+	Models distill.Models
+	// NoCache and CacheDir are the engine's LLM cache options.
+	NoCache  bool
+	CacheDir string
+	// APIKeys, when any, are required as bearer tokens on every route but
+	// the health checks and the web page's static shell.
+	APIKeys []string
+	// MaxBody limits JSON request bodies; MaxUpload limits document uploads.
+	MaxBody   int64
+	MaxUpload int64
+	// SyncUpload is the upload size up to which POST documents ingests
+	// before answering; larger uploads become a job to poll (?async
+	// overrides).
+	SyncUpload int64
+	// RequestTimeout bounds each request but uploads; UploadTimeout bounds
+	// receiving an upload (ingestion jobs run on after it).
+	RequestTimeout time.Duration
+	UploadTimeout  time.Duration
+	// ShutdownTimeout is how long Serve waits for running requests and
+	// ingestion jobs when it stops.
+	ShutdownTimeout time.Duration
+	// AllowPaths are directories on the server whose files clients may ask
+	// to ingest by path. Empty: clients can only upload.
+	AllowPaths []string
+	// Log receives request and error logs; nil discards them.
+	Log *slog.Logger
+}
+
+// Defaults for Config.
+const (
+	DefaultMaxBody         = 1 << 20   // 1 MiB
+	DefaultMaxUpload       = 256 << 20 // 256 MiB
+	DefaultSyncUpload      = 4 << 20   // 4 MiB
+	DefaultRequestTimeout  = 2 * time.Minute
+	DefaultUploadTimeout   = 15 * time.Minute
+	DefaultShutdownTimeout = 30 * time.Second
+)
+
+// Server serves one data directory of collections.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	cols     *collections
+	jobs     *jobs
+	metrics  *metrics
+	keys     [][32]byte
+	handler  http.Handler
+	routes   []route
+	started  time.Time
+	stopping atomic.Bool
+
+	// base is the context of work that outlives a request (ingestion jobs).
+	base   context.Context
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+// New prepares a server: it checks the configuration, makes the data
+// directory and opens (creating it when missing) the default collection.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("server: no data directory")
+	}
+	if cfg.DefaultCollection == "" {
+		cfg.DefaultCollection = "default"
+	}
+	if err := checkName(cfg.DefaultCollection); err != nil {
+		return nil, fmt.Errorf("default collection: %w", err)
+	}
+	setDefault(&cfg.MaxBody, DefaultMaxBody)
+	setDefault(&cfg.MaxUpload, DefaultMaxUpload)
+	setDefault(&cfg.SyncUpload, DefaultSyncUpload)
+	setDefault(&cfg.RequestTimeout, DefaultRequestTimeout)
+	setDefault(&cfg.UploadTimeout, DefaultUploadTimeout)
+	setDefault(&cfg.ShutdownTimeout, DefaultShutdownTimeout)
+	if cfg.Config == nil {
+		c, err := config.Load("")
+		if err != nil {
+			return nil, err
+		}
+		cfg.Config = c
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	for i, p := range cfg.AllowPaths {
+		abs, err := filepath.Abs(p)
+		if err == nil {
+			abs, err = filepath.EvalSymlinks(abs)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("allowed path %s: %w", p, err)
+		}
+		cfg.AllowPaths[i] = abs
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, started: time.Now(), metrics: newMetrics()}
+	s.base, s.cancel = context.WithCancel(context.Background())
+	for _, k := range cfg.APIKeys {
+		s.keys = append(s.keys, hashKey(k))
+	}
+	s.cols = &collections{dir: cfg.DataDir, byName: map[string]*collection{}, open: s.openEngine}
+	s.jobs = newJobs()
+	if !s.cols.exists(cfg.DefaultCollection) {
+		if err := s.cols.create(ctx, cfg.DefaultCollection); err != nil {
+			return nil, err
+		}
+	}
+	c, release, err := s.cols.acquire(ctx, cfg.DefaultCollection)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range c.eng.Warnings() {
+		s.log.Warn(w, "collection", cfg.DefaultCollection)
+	}
+	release()
+	s.routes = s.routeTable()
+	s.handler = s.buildHandler()
+	return s, nil
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+func (s *Server) openEngine(ctx context.Context, dir string, create bool) (*distill.Engine, error) {
+	return distill.Open(ctx, distill.Options{DB: dir, Create: create, Config: s.cfg.Config, Models: s.cfg.Models,
+		NoCache: s.cfg.NoCache, CacheDir: s.cfg.CacheDir})
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve answers requests on ln until ctx is done, then shuts down
+// gracefully: it stops accepting connections, lets running requests and
+// ingestion jobs finish (up to ShutdownTimeout) and closes the collections.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.Close(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	s.stopping.Store(true)
+	s.log.Info("shutting down: finishing running requests", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if cerr := s.Close(sctx); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: requests still running after %s were cut off", s.cfg.ShutdownTimeout)
+	}
+	return err
+}
+
+// Close waits for ingestion jobs (until ctx is done, then cancels them)
+// and closes every collection. Requests must be over.
+func (s *Server) Close(ctx context.Context) error {
+	var err error
+	s.once.Do(func() {
+		s.stopping.Store(true)
+		err = s.jobs.wait(ctx)
+		s.cancel()
+		s.jobs.wait(context.Background())
+		s.cols.closeAll()
+	})
+	return err
+}
