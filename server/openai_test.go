@@ -180,6 +180,11 @@ func TestChatCondensesConversation(t *testing.T) {
 		if strings.HasSuffix(prompt, "Standalone question:") {
 			return fakellm.Reply{Text: "What did Alpha Widgets acquire in 2022?"}
 		}
+		// The answer call: the model writes the answer from the context
+		// for the condensed question only.
+		if strings.Contains(prompt, "Question: What did Alpha Widgets acquire in 2022?") && strings.Contains(prompt, "Borealis Optics") {
+			return fakellm.Reply{Text: "They acquired Borealis Optics for €12 million [1]."}
+		}
 		return fakellm.Reply{Text: "unexpected call"}
 	})
 	fake.Model = "fakellm:condense"
@@ -202,7 +207,7 @@ func TestChatCondensesConversation(t *testing.T) {
 		t.Errorf("the condensing call is not in the usage: %+v", completion.Usage)
 	}
 	reqs := fake.Requests()
-	if len(reqs) != 1 || !strings.Contains(reqs[0].Messages[1].Content, "Assistant: The Zephyr line") {
+	if len(reqs) != 2 || !strings.Contains(reqs[0].Messages[1].Content, "Assistant: The Zephyr line") {
 		t.Fatalf("model requests: %+v", reqs)
 	}
 	stream := client.Chat.Completions.NewStreaming(context.Background(), params)
@@ -213,14 +218,14 @@ func TestChatCondensesConversation(t *testing.T) {
 	if stream.Err() != nil || acc.Choices[0].Message.Content != completion.Choices[0].Message.Content {
 		t.Errorf("stream: %v %q", stream.Err(), acc.Choices[0].Message.Content)
 	}
-	if len(fake.Requests()) != 2 {
-		t.Errorf("streaming did not condense: %d calls", len(fake.Requests()))
+	if len(fake.Requests()) != 4 {
+		t.Errorf("streaming did not condense and answer: %d calls, want 4", len(fake.Requests()))
 	}
 	// The model calls show in the metrics by provider.
 	r := e.do("GET", "/metrics", nil)
 	r.ok(t, 200, nil)
 	for _, want := range []string{
-		`distill_llm_calls_total{model="fakellm:condense",provider="fakellm"} 2`,
+		`distill_llm_calls_total{model="fakellm:condense",provider="fakellm"} 4`,
 		`distill_llm_tokens_total{kind="prompt",model="fakellm:condense",provider="fakellm"}`,
 	} {
 		if !strings.Contains(string(r.body), want) {
