@@ -100,8 +100,16 @@ func TestCondense(t *testing.T) {
 }
 
 func TestAskConversation(t *testing.T) {
-	fake := fakellm.New(func(string) fakellm.Reply {
-		return fakellm.Reply{Text: "What did Alpha Widgets acquire in 2022?"}
+	fake := fakellm.New(func(prompt string) fakellm.Reply {
+		if strings.HasSuffix(prompt, "Standalone question:") {
+			return fakellm.Reply{Text: "What did Alpha Widgets acquire in 2022?"}
+		}
+		// The answer call sees the contexts retrieved for the standalone
+		// question; it answers only when they hold the acquisition.
+		if strings.Contains(prompt, "Question: What did Alpha Widgets acquire in 2022?") && strings.Contains(prompt, "Borealis Optics") {
+			return fakellm.Reply{Text: "Alpha Widgets bought Borealis Optics [1]."}
+		}
+		return fakellm.Reply{Text: "I don't know."}
 	})
 	eng := openLetters(t, fakellm.Register(t.Name(), fake))
 	res, err := eng.AskConversation(context.Background(), []model.Message{
