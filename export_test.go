@@ -2,7 +2,7 @@ package distill
 
 import (
 	"context"
-		"testing"
+	"testing"
 
 	"github.com/distill-rag/distill/config"
 	"github.com/distill-rag/distill/model"

@@ -18,12 +18,12 @@ import (
 )
 
 var letters = map[string]string{
-	"zephyr.txt":    "The Zephyr line of solar lanterns launched in March and sold 90,000 units. A recall of 3,000 lanterns with faulty batteries ended the line.",
-	"krakow.txt":    "Our warehouse in Krakow opened in June and now ships to Zurich and Malmo within two days.",
-	"borealis.txt":  "We acquired Borealis Optics for 12 million euros to make lenses in-house.",
-	"survey.txt":    "Customer satisfaction reached 91%, measured by our quarterly survey of 4,000 buyers.",
-	"repair.txt":    "Looking ahead, we will invest in repair services so that products last longer.",
-	"revenue.txt":   "Revenue grew 8% to 43 million dollars in 2022, after 12% growth the year before.",
+	"zephyr.txt":     "The Zephyr line of solar lanterns launched in March and sold 90,000 units. A recall of 3,000 lanterns with faulty batteries ended the line.",
+	"krakow.txt":     "Our warehouse in Krakow opened in June and now ships to Zurich and Malmo within two days.",
+	"borealis.txt":   "We acquired Borealis Optics for 12 million euros to make lenses in-house.",
+	"survey.txt":     "Customer satisfaction reached 91%, measured by our quarterly survey of 4,000 buyers.",
+	"repair.txt":     "Looking ahead, we will invest in repair services so that products last longer.",
+	"revenue.txt":    "Revenue grew 8% to 43 million dollars in 2022, after 12% growth the year before.",
 	"lighthouse.txt": "The lighthouse keeper counted seagulls every morning.",
 }
 

@@ -67,11 +67,19 @@ func setupBench(b *testing.B) {
 // BenchmarkSearch reports the approximate search's p50 latency, its
 // recall@10 against exact search, and the heap per vector.
 func BenchmarkSearch(b *testing.B) {
+	efs := []int{64, 96, 160}
+	if ef := benchEnv("DISTILL_BENCH_EF", 0); ef > 0 {
+		efs = []int{ef}
+	}
+	for _, ef := range efs {
+		b.Run("ef="+strconv.Itoa(ef), func(b *testing.B) { benchSearch(b, ef) })
+	}
+}
+
+func benchSearch(b *testing.B, ef int) {
 	setupBench(b)
 	ix := benchIndex.ix
-	if ef := benchEnv("DISTILL_BENCH_EF", 0); ef > 0 {
-		ix.SetEfSearch(ef)
-	}
+	ix.SetEfSearch(ef)
 	qs := benchIndex.queries
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
