@@ -151,6 +151,9 @@ func (e *EmbeddingMismatchError) Error() string {
 		return fmt.Sprintf("%s (%d dimensions)", em.Model, em.Dim)
 	}
 	msg := fmt.Sprintf("the collection is embedded with %s, not %s", describe(e.Collection), describe(e.Got))
+	if e.Got == (Embedding{}) {
+		msg = "the collection is embedded with " + describe(e.Collection)
+	}
 	if e.Collection.Model == "" && e.Collection.Dim == 0 {
 		msg = "the collection has no embeddings"
 	}
