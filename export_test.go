@@ -12,7 +12,7 @@ import (
 // NewEngineForTest opens db with an embedder the URI registry does not know.
 func NewEngineForTest(t *testing.T, db string, emb model.Embedder) *Engine {
 	t.Helper()
-	eng, err := Open(context.Background(), Options{DB: db, Config: builtinConfig(t)})
+	eng, err := Open(context.Background(), Options{DB: db, Create: true, Config: builtinConfig(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -185,3 +185,38 @@ func TestReindexResumesAndSwitchesModels(t *testing.T) {
 	}
 	eng.Close()
 }
+
+func TestIngestFailingHalfWayResumes(t *testing.T) {
+	t.Setenv("DISTILL_EMBED", "")
+	ctx := context.Background()
+	db, docs := filepath.Join(t.TempDir(), "c"), writeLetters(t)
+	h := &hashembed.Embedder{Dim: 64}
+	// Each short letter is one chunk and one child: two texts to embed.
+	eng := distill.NewEngineForTest(t, db, &failing{Embedder: h, budget: 6})
+	rep, err := eng.Ingest(ctx, []string{docs}, ingest.Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Count(ingest.Added) != 3 || rep.Count(ingest.Failed) != len(letters)-3 {
+		t.Fatalf("added %d, failed %d", rep.Count(ingest.Added), rep.Count(ingest.Failed))
+	}
+	var ee *ingest.EmbedError
+	if f := rep.Failures()[0]; !errors.As(f.Err(), &ee) || !strings.Contains(f.Error, "embed with hash:64: endpoint unavailable") {
+		t.Fatalf("failure: %v", f.Err())
+	}
+	if listed, _ := eng.Documents(ctx); len(listed) != 3 {
+		t.Fatalf("%d documents stored after the failed run", len(listed))
+	}
+	eng.Close()
+	c := &counting{Embedder: h}
+	eng = distill.NewEngineForTest(t, db, c)
+	defer eng.Close()
+	rep, err = eng.Ingest(ctx, []string{docs}, ingest.Options{})
+	if err != nil || rep.Count(ingest.Added) != len(letters)-3 || rep.Count(ingest.Unchanged) != 3 || c.n != 2*(len(letters)-3) {
+		t.Fatalf("re-run: %v, added %d, unchanged %d, embedded %d texts", err, rep.Count(ingest.Added), rep.Count(ingest.Unchanged), c.n)
+	}
+	res, err := eng.Ask(ctx, "Where did the warehouse open?", "regular")
+	if err != nil || !strings.Contains(res.Contexts[0].Text, "Krakow") {
+		t.Fatalf("ask after resume: %v", err)
+	}
+}
