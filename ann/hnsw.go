@@ -80,6 +80,11 @@ type Index struct {
 	empty    bool
 
 	visitedPool sync.Pool
+
+	// During AddBatch: locks striped over the nodes' links, and the lock
+	// of the entry point and top level.
+	stripes []sync.Mutex
+	entryMu sync.RWMutex
 }
 
 // New returns an empty index for vectors of dim dimensions.
@@ -225,7 +230,13 @@ func (ix *Index) randomLevel() int {
 
 func (ix *Index) insert(key int64, v []float32) {
 	node := uint32(len(ix.keys))
-	level := ix.randomLevel()
+	ix.appendNode(key, v, ix.randomLevel())
+	ix.insertNode(node)
+}
+
+// appendNode adds a node's data to the arrays, without links.
+func (ix *Index) appendNode(key int64, v []float32, level int) {
+	node := uint32(len(ix.keys))
 	ix.keys = append(ix.keys, key)
 	ix.vecs = append(ix.vecs, v...)
 	Normalize(ix.vecs[int(node)*ix.dim:])
@@ -240,34 +251,81 @@ func (ix *Index) insert(key int64, v []float32) {
 	ix.deleted = append(ix.deleted, false)
 	ix.byKey[key] = node
 	ix.live++
-	if ix.empty {
+}
+
+// insertNode links an appended node into the graph. In a parallel build
+// (ix.stripes set) it takes the locks of the nodes whose links it reads or
+// writes, and the entry lock when it raises the top level.
+func (ix *Index) insertNode(node uint32) {
+	level := int(ix.levels[node])
+	parallel := ix.stripes != nil
+	if parallel {
+		ix.entryMu.RLock()
+	}
+	ep, maxLevel, empty := ix.entry, ix.maxLevel, ix.empty
+	if parallel {
+		ix.entryMu.RUnlock()
+		if level > maxLevel || empty {
+			ix.entryMu.Lock()
+			defer ix.entryMu.Unlock()
+			ep, maxLevel, empty = ix.entry, ix.maxLevel, ix.empty
+		}
+	}
+	if empty {
 		ix.entry, ix.maxLevel, ix.empty = node, level, false
 		return
 	}
 	q := ix.vec(node)
-	ep := ix.entry
 	epSim := dot(q, ix.vec(ep))
-	for l := ix.maxLevel; l > level; l-- {
+	for l := maxLevel; l > level; l-- {
 		ep, epSim = ix.greedy(q, ep, epSim, l)
 	}
 	vis := ix.visited()
 	defer ix.visitedPool.Put(vis)
-	for l := min(level, ix.maxLevel); l >= 0; l-- {
+	for l := min(level, maxLevel); l >= 0; l-- {
 		found := ix.searchLayer(q, ep, epSim, ix.params.EfConstruction, l, vis, false)
 		neighbors := ix.selectNeighbors(found, ix.params.M)
 		ids := make([]uint32, len(neighbors))
 		for i, c := range neighbors {
 			ids[i] = c.id
 		}
+		ix.lock(node)
 		ix.setLinks(node, l, ids)
+		ix.unlock(node)
 		for _, c := range neighbors {
+			ix.lock(c.id)
 			ix.link(c.id, node, c.sim, l)
+			ix.unlock(c.id)
 		}
 		ep, epSim = found[0].id, found[0].sim
 	}
-	if level > ix.maxLevel {
+	if level > maxLevel {
 		ix.entry, ix.maxLevel = node, level
 	}
+}
+
+func (ix *Index) lock(i uint32) {
+	if ix.stripes != nil {
+		ix.stripes[i%uint32(len(ix.stripes))].Lock()
+	}
+}
+
+func (ix *Index) unlock(i uint32) {
+	if ix.stripes != nil {
+		ix.stripes[i%uint32(len(ix.stripes))].Unlock()
+	}
+}
+
+// linksOf returns node i's links on level: the array itself, or in a
+// parallel build a copy taken under the node's lock.
+func (ix *Index) linksOf(i uint32, level int, buf []uint32) []uint32 {
+	if ix.stripes == nil {
+		return ix.links(i, level)
+	}
+	ix.lock(i)
+	buf = append(buf[:0], ix.links(i, level)...)
+	ix.unlock(i)
+	return buf
 }
 
 // link adds a link from a to b on level, pruning a's links with the
@@ -336,9 +394,10 @@ func (ix *Index) selectNeighbors(cands []candidate, m int) []candidate {
 
 // greedy walks level from ep to the node closest to q.
 func (ix *Index) greedy(q []float32, ep uint32, epSim float32, level int) (uint32, float32) {
+	var buf [64]uint32
 	for changed := true; changed; {
 		changed = false
-		for _, n := range ix.links(ep, level) {
+		for _, n := range ix.linksOf(ep, level, buf[:0]) {
 			if s := dot(q, ix.vec(n)); s > epSim {
 				ep, epSim, changed = n, s, true
 			}
@@ -368,7 +427,8 @@ func (ix *Index) searchLayer(q []float32, ep uint32, epSim float32, ef, level in
 		if len(results) >= ef && c.sim < results[0].sim {
 			break
 		}
-		for _, n := range ix.links(c.id, level) {
+		vis.buf = ix.linksOf(c.id, level, vis.buf)
+		for _, n := range vis.buf {
 			if vis.seen(n) {
 				continue
 			}
@@ -487,11 +547,15 @@ func (ix *Index) Compact() {
 	defer ix.mu.Unlock()
 	fresh := New(ix.dim, ix.params)
 	fresh.rng = ix.rng
+	keys := make([]int64, 0, ix.live)
+	vecs := make([][]float32, 0, ix.live)
 	for i, key := range ix.keys {
 		if !ix.deleted[i] {
-			fresh.insert(key, ix.vec(uint32(i)))
+			keys, vecs = append(keys, key), append(vecs, ix.vec(uint32(i)))
 		}
 	}
+	fresh.Grow(len(keys))
+	fresh.AddBatch(keys, vecs, 0) // cannot fail: the keys and dimensions are the index's own
 	ix.keys, ix.vecs, ix.levels, ix.links0, ix.count0 = fresh.keys, fresh.vecs, fresh.levels, fresh.links0, fresh.count0
 	ix.upper, ix.deleted, ix.byKey, ix.live = fresh.upper, fresh.deleted, fresh.byKey, fresh.live
 	ix.entry, ix.maxLevel, ix.empty = fresh.entry, fresh.maxLevel, fresh.empty
@@ -529,6 +593,7 @@ func (ix *Index) MemoryBytes() int64 {
 type visited struct {
 	gen   uint32
 	marks []uint32
+	buf   []uint32 // links being expanded, in a parallel build
 }
 
 func (ix *Index) visited() *visited {

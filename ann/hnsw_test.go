@@ -232,3 +232,32 @@ func TestWriteReadRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestAddBatchBuildsInParallel(t *testing.T) {
+	g := newEmbeddings(64, 32, 5)
+	keys := make([]int64, 4000)
+	vecs := make([][]float32, len(keys))
+	for i := range keys {
+		keys[i], vecs[i] = int64(i+10), g.next()
+	}
+	ix := New(64, Parameters{Seed: 5})
+	if err := ix.AddBatch(keys[:10], vecs[:10], 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.AddBatch(keys[10:], vecs[10:], 4); err != nil {
+		t.Fatal(err)
+	}
+	if ix.Len() != len(keys) {
+		t.Fatalf("Len = %d", ix.Len())
+	}
+	if r := meanRecall(t, ix, g, 50, 10); r < 0.97 {
+		t.Fatalf("recall@10 after a parallel build = %.3f", r)
+	}
+	if err := ix.AddBatch(keys[:1], vecs[:1], 2); !errors.Is(err, ErrDuplicateKey) {
+		t.Fatalf("re-adding a key: %v", err)
+	}
+	var de *DimensionError
+	if err := ix.AddBatch([]int64{1}, [][]float32{{1}}, 2); !errors.As(err, &de) {
+		t.Fatalf("wrong dimension: %v", err)
+	}
+}

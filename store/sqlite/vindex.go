@@ -210,6 +210,16 @@ func (s *Store) buildIndex(ctx context.Context, tx *sql.Tx, idx *vectorIndex, em
 		return err
 	}
 	defer rows.Close()
+	// Vectors go in by batches, each linked in parallel, so a rebuild holds
+	// at most one batch of decoded vectors beside the index.
+	const batch = 20000
+	keys := make([]int64, 0, min(n, batch))
+	vecs := make([][]float32, 0, min(n, batch))
+	flush := func() error {
+		err := ix.AddBatch(keys, vecs, 0)
+		keys, vecs = keys[:0], vecs[:0]
+		return err
+	}
 	for rows.Next() {
 		var id int64
 		var blob []byte
@@ -220,11 +230,17 @@ func (s *Store) buildIndex(ctx context.Context, tx *sql.Tx, idx *vectorIndex, em
 		if err != nil {
 			return fmt.Errorf("chunk %d: %w", id, err)
 		}
-		if err := ix.Add(id, v); err != nil {
-			return err
+		keys, vecs = append(keys, id), append(vecs, v)
+		if len(keys) == batch {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
 		return err
 	}
 	idx.ix, idx.seq, idx.dirty, idx.verified = ix, seq, true, true
