@@ -45,10 +45,19 @@ func setupBench(b *testing.B) {
 		start := time.Now()
 		ix := New(dim, Parameters{Seed: 42})
 		ix.Grow(n)
-		for i := 0; i < n; i++ {
-			ix.Add(int64(i+1), g.next())
-			if i > 0 && i%100000 == 0 {
-				b.Logf("built %d in %s", i, time.Since(start).Round(time.Second))
+		for done := 0; done < n; {
+			size := min(20000, n-done)
+			keys := make([]int64, size)
+			vecs := make([][]float32, size)
+			for i := range keys {
+				keys[i], vecs[i] = int64(done+i+1), g.next()
+			}
+			if err := ix.AddBatch(keys, vecs, 0); err != nil {
+				b.Fatal(err)
+			}
+			done += size
+			if done%100000 == 0 {
+				b.Logf("built %d in %s", done, time.Since(start).Round(time.Second))
 			}
 		}
 		benchIndex.build = time.Since(start)
