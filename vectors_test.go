@@ -35,7 +35,7 @@ func writeLetters(t *testing.T) string {
 	return dir
 }
 
-func open(t *testing.T, db, embed string) *distill.Engine {
+func openEngine(t *testing.T, db, embed string) *distill.Engine {
 	t.Helper()
 	eng, err := distill.Open(context.Background(), distill.Options{DB: db, Create: true, Config: distill.BuiltinConfig(t), Models: distill.Models{Embed: embed}})
 	if err != nil {
@@ -48,7 +48,7 @@ func TestDenseTechniquesAfterIngestWithEmbeddings(t *testing.T) {
 	t.Setenv("DISTILL_EMBED", "")
 	ctx := context.Background()
 	docs, db := writeLetters(t), filepath.Join(t.TempDir(), "c")
-	eng := open(t, db, "hash:256")
+	eng := openEngine(t, db, "hash:256")
 	rep, err := eng.Ingest(ctx, []string{docs}, ingest.Options{})
 	if err != nil || rep.Count(ingest.Added) != len(letters) {
 		t.Fatalf("ingest: %v %+v", err, rep)
@@ -80,7 +80,7 @@ func TestDenseTechniquesAfterIngestWithEmbeddings(t *testing.T) {
 
 	// Another model, or none, cannot add to or query the collection.
 	var mm *store.EmbeddingMismatchError
-	eng = open(t, db, "hash:128")
+	eng = openEngine(t, db, "hash:128")
 	if _, err := eng.Ingest(ctx, []string{testsupport.Write(t, t.TempDir(), "new.txt", []byte("new text"))}, ingest.Options{}); !errors.As(err, &mm) {
 		t.Fatalf("ingest with another model: %v", err)
 	}
@@ -88,7 +88,7 @@ func TestDenseTechniquesAfterIngestWithEmbeddings(t *testing.T) {
 		t.Fatalf("ask with another model: %v", err)
 	}
 	eng.Close()
-	eng = open(t, db, "")
+	eng = openEngine(t, db, "")
 	if _, err := eng.Ingest(ctx, []string{testsupport.Write(t, t.TempDir(), "new.txt", []byte("new text"))}, ingest.Options{}); !errors.As(err, &mm) || !strings.Contains(err.Error(), "--embed hash:256") {
 		t.Fatalf("ingest without a model: %v", err)
 	}
@@ -98,19 +98,31 @@ func TestDenseTechniquesAfterIngestWithEmbeddings(t *testing.T) {
 func TestOfflineLeavesHybridTechniquesOut(t *testing.T) {
 	t.Setenv("DISTILL_EMBED", "")
 	ctx := context.Background()
-	eng := open(t, filepath.Join(t.TempDir(), "c"), "")
+	eng := openEngine(t, filepath.Join(t.TempDir(), "c"), "")
 	defer eng.Close()
 	if _, err := eng.Ingest(ctx, []string{writeLetters(t)}, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	hybrids := 0
 	for _, ti := range eng.Techniques() {
 		if strings.Contains(ti.Name, "hybrid") {
-			t.Fatalf("offline engine lists %s", ti.Name)
+			hybrids++
+			if !strings.Contains(ti.Unavailable, "needs an embedding model") || !strings.Contains(ti.Unavailable, "--embed") {
+				t.Fatalf("offline, %s is not listed as unavailable: %+v", ti.Name, ti)
+			}
 		}
 	}
+	if hybrids != 2 {
+		t.Fatalf("%d hybrid techniques listed, want 2", hybrids)
+	}
 	cmp, err := eng.Compare(ctx, "Why were the lanterns recalled?", nil)
-	if err != nil || len(cmp.Results) != 4 {
+	if err != nil || len(cmp.Results) < 4 {
 		t.Fatalf("offline compare: %v", err)
+	}
+	for _, r := range cmp.Results {
+		if strings.Contains(r.Technique, "hybrid") {
+			t.Fatalf("offline compare ran %s", r.Technique)
+		}
 	}
 	if _, err := eng.Ask(ctx, "lanterns", "hybrid"); err == nil || !strings.Contains(err.Error(), "--embed") {
 		t.Fatalf("asking hybrid offline: %v", err)
@@ -145,12 +157,12 @@ func TestReindexResumesAndSwitchesModels(t *testing.T) {
 	t.Setenv("DISTILL_EMBED", "")
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "c")
-	eng := open(t, db, "")
+	eng := openEngine(t, db, "")
 	if _, err := eng.Ingest(ctx, []string{writeLetters(t)}, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	eng.Close()
-	if _, err := open(t, db, "").Reindex(ctx, distill.ReindexOptions{}); !errors.Is(err, distill.ErrNoEmbedder) {
+	if _, err := openEngine(t, db, "").Reindex(ctx, distill.ReindexOptions{}); !errors.Is(err, distill.ErrNoEmbedder) {
 		t.Fatalf("reindex without a model: %v", err)
 	}
 

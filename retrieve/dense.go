@@ -2,8 +2,8 @@ package retrieve
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/distill-rag/distill/config"
 	"github.com/distill-rag/distill/document"
@@ -60,25 +60,41 @@ func (r *Dense) Retrieve(ctx context.Context, query string) ([]document.Passage,
 	return r.Store.SearchVector(ctx, r.Split, vecs[0], r.K)
 }
 
-// UnavailableError is a retriever that cannot be built in this setting,
-// such as dense retrieval without an embedding model. The engine leaves
-// techniques that need one out instead of failing.
-type UnavailableError struct {
-	Stage  config.Stage
-	Reason string
+// MissingModelError says that a retriever needs an embedding model that
+// is not configured. Techniques with such a retriever still load, so that
+// the offline default keeps working: they are listed as unavailable, left
+// out of compare, and fail with this error when asked.
+type MissingModelError struct {
+	Stage config.Stage
 }
 
-func (e *UnavailableError) Error() string {
-	return fmt.Sprintf("%s: %s", e.Stage.Path, e.Reason)
+func (e *MissingModelError) Error() string {
+	subject := e.Stage.Path
+	if rest, ok := strings.CutPrefix(e.Stage.Path, "techniques."); ok {
+		name, _, _ := strings.Cut(rest, ".")
+		subject = fmt.Sprintf("technique %q", name)
+	}
+	return fmt.Sprintf("%s needs an embedding model for its %s retriever: give one with --embed URI or $DISTILL_EMBED (e.g. --embed ollama:bge-m3, or the toy --embed hash:256)", subject, e.Stage.Type)
 }
 
 // UserError marks the error as the user's to fix.
-func (e *UnavailableError) UserError() {}
+func (e *MissingModelError) UserError() {}
 
-// IsUnavailable reports whether err is an UnavailableError.
-func IsUnavailable(err error) bool {
-	var ue *UnavailableError
-	return errors.As(err, &ue)
+// Unavailable stands for a retriever whose model is not configured.
+type Unavailable struct{ Err error }
+
+// Retrieve fails with the reason the retriever is unavailable.
+func (u *Unavailable) Retrieve(context.Context, string) ([]document.Passage, error) { return nil, u.Err }
+
+// Unavailable returns why the retriever cannot run.
+func (u *Unavailable) Unavailable() error { return u.Err }
+
+// Unavailable returns why the parent retriever's child search cannot run.
+func (r *Parent) Unavailable() error {
+	if u, ok := r.Children.(interface{ Unavailable() error }); ok {
+		return u.Unavailable()
+	}
+	return nil
 }
 
 type denseParams struct {
@@ -86,16 +102,17 @@ type denseParams struct {
 	Exact  bool `yaml:"exact"`
 }
 
-// vectorEnv checks what dense retrieval needs from env.
-func vectorEnv(env Env, stage config.Stage) (VectorSearcher, error) {
+// vectorEnv checks what dense retrieval needs from env: without an
+// embedding model, the retriever is an Unavailable stand-in.
+func vectorEnv(env Env, stage config.Stage) (VectorSearcher, Retriever, error) {
 	if env.Embedder == nil {
-		return nil, &UnavailableError{Stage: stage, Reason: fmt.Sprintf("retriever %s needs an embedding model: pass --embed URI or set DISTILL_EMBED", stage.Type)}
+		return nil, &Unavailable{Err: &MissingModelError{Stage: stage}}, nil
 	}
 	vs, ok := env.Store.(VectorSearcher)
 	if !ok {
-		return nil, &UnavailableError{Stage: stage, Reason: "this store does not keep vectors"}
+		return nil, nil, ParamError(stage, "type", "this store does not keep vectors, so it cannot serve %s retrieval", stage.Type)
 	}
-	return vs, nil
+	return vs, nil, nil
 }
 
 func buildDense(env Env, stage config.Stage) (Retriever, error) {
@@ -106,9 +123,9 @@ func buildDense(env Env, stage config.Stage) (Retriever, error) {
 	if err := p.check(stage); err != nil {
 		return nil, err
 	}
-	vs, err := vectorEnv(env, stage)
-	if err != nil {
-		return nil, err
+	vs, stand, err := vectorEnv(env, stage)
+	if stand != nil || err != nil {
+		return stand, err
 	}
 	return &Dense{Store: vs, Embedder: env.Embedder, Split: p.Split, K: p.K, Exact: p.Exact}, nil
 }

@@ -135,9 +135,9 @@ func buildHybrid(env Env, stage config.Stage) (Retriever, error) {
 	if p.Candidates < p.K {
 		return nil, ParamError(stage, "candidates", "must be at least k (%d), got %d", p.K, p.Candidates)
 	}
-	vs, err := vectorEnv(env, stage)
-	if err != nil {
-		return nil, err
+	vs, stand, err := vectorEnv(env, stage)
+	if stand != nil || err != nil {
+		return stand, err
 	}
 	return &Hybrid{K: p.K, RRFK: rrfK, Rankers: []Ranker{
 		{Name: "bm25", Weight: wb, Retriever: &BM25{Store: env.Store, Split: p.Split, K: p.Candidates}},

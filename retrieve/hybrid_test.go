@@ -175,11 +175,27 @@ func texts(ps []document.Passage) []string {
 func TestDenseErrors(t *testing.T) {
 	ctx := context.Background()
 	s := newCollection(t, &hashembed.Embedder{Dim: 64})
-	var ue *UnavailableError
+	var mm *MissingModelError
 	for _, src := range []string{"{type: dense, split: chunks, k: 2}", "{type: hybrid, split: chunks, k: 2}"} {
-		if _, err := Build(Env{Store: s}, stage(t, src)); !errors.As(err, &ue) || !strings.Contains(err.Error(), "--embed") {
+		r, err := Build(Env{Store: s}, stage(t, src))
+		if err != nil {
 			t.Fatalf("%s offline: %v", src, err)
 		}
+		u, ok := r.(interface{ Unavailable() error })
+		if !ok || !errors.As(u.Unavailable(), &mm) {
+			t.Fatalf("%s offline built %T, not an unavailable stand-in", src, r)
+		}
+		if _, err := r.Retrieve(ctx, "q"); !errors.As(err, &mm) || !strings.Contains(err.Error(), `technique "t" needs an embedding model for its `) {
+			t.Fatalf("%s offline: Retrieve = %v", src, err)
+		}
+	}
+	// A parent retriever whose children need a model is unavailable too.
+	r, err := Build(Env{Store: s}, stage(t, "{type: parent, split: chunks, child_k: 2, search: hybrid}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.(*Parent).Unavailable(); !errors.As(err, &mm) {
+		t.Fatalf("parent over hybrid offline: %v", err)
 	}
 	var ce *config.Error
 	for _, src := range []string{
@@ -193,12 +209,12 @@ func TestDenseErrors(t *testing.T) {
 			t.Fatalf("%s: %v, want a config error", src, err)
 		}
 	}
-	r, err := Build(Env{Store: s, Embedder: &hashembed.Embedder{Dim: 32}}, stage(t, "{type: dense, split: chunks, k: 2}"))
+	r, err = Build(Env{Store: s, Embedder: &hashembed.Embedder{Dim: 32}}, stage(t, "{type: dense, split: chunks, k: 2}"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mm *store.EmbeddingMismatchError
-	if _, err := r.Retrieve(ctx, "lithium"); !errors.As(err, &mm) || !strings.Contains(err.Error(), "hash:64") || !strings.Contains(err.Error(), "hash:32") {
+	var em *store.EmbeddingMismatchError
+	if _, err := r.Retrieve(ctx, "lithium"); !errors.As(err, &em) || !strings.Contains(err.Error(), "hash:64") || !strings.Contains(err.Error(), "hash:32") {
 		t.Fatalf("querying with another model: %v", err)
 	}
 }
