@@ -84,7 +84,9 @@ func (e *MissingModelError) UserError() {}
 type Unavailable struct{ Err error }
 
 // Retrieve fails with the reason the retriever is unavailable.
-func (u *Unavailable) Retrieve(context.Context, string) ([]document.Passage, error) { return nil, u.Err }
+func (u *Unavailable) Retrieve(context.Context, string) ([]document.Passage, error) {
+	return nil, u.Err
+}
 
 // Unavailable returns why the retriever cannot run.
 func (u *Unavailable) Unavailable() error { return u.Err }
