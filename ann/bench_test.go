@@ -3,6 +3,7 @@ package ann
 import (
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -76,7 +77,7 @@ func setupBench(b *testing.B) {
 // BenchmarkSearch reports the approximate search's p50 latency, its
 // recall@10 against exact search, and the heap per vector.
 func BenchmarkSearch(b *testing.B) {
-	efs := []int{64, 96, 160}
+	efs := []int{96, 160, 256}
 	if ef := benchEnv("DISTILL_BENCH_EF", 0); ef > 0 {
 		efs = []int{ef}
 	}
@@ -91,14 +92,19 @@ func benchSearch(b *testing.B, ef int) {
 	ix.SetEfSearch(ef)
 	qs := benchIndex.queries
 	lat := make([]time.Duration, 0, b.N)
+	cpu := make([]int64, 0, b.N)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		t := time.Now()
+		t, c := time.Now(), threadCPU()
 		ix.Search(qs[i%len(qs)], 10)
+		cpu = append(cpu, threadCPU()-c)
 		lat = append(lat, time.Since(t))
 	}
 	b.StopTimer()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	slices.Sort(cpu)
 	var r float64
 	for i, q := range qs {
 		got, _ := ix.Search(q, 10)
@@ -108,6 +114,7 @@ func benchSearch(b *testing.B, ef int) {
 	raw := float64(n * ix.Dim() * 4)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	b.ReportMetric(float64(cpu[len(cpu)/2])/1e3, "p50-cpu-µs")
 	b.ReportMetric(r/float64(len(qs)), "recall@10")
 	b.ReportMetric(float64(benchIndex.heap)/float64(n), "heap-B/vector")
 	b.ReportMetric(float64(benchIndex.heap)/raw, "heap/raw")
