@@ -71,10 +71,13 @@ func TestDenseTechniquesAfterIngestWithEmbeddings(t *testing.T) {
 			t.Fatalf("%s: first context %+v", tech, res.Contexts)
 		}
 	}
-	// regular retrieves densely: its scores are cosine similarities.
-	res, _ := eng.Ask(ctx, "Why were the solar lanterns recalled?", "regular")
-	if s := res.Contexts[0].Score; s <= 0 || s > 1 {
-		t.Fatalf("regular's top score %v is not a cosine similarity", s)
+	// regular and parent retrieve densely: their scores are cosine
+	// similarities (BM25's exceed 1 here); hybrid's are RRF sums.
+	for tech, limit := range map[string]float64{"regular": 1, "parent": 1, "hybrid": 2.0 / 61} {
+		res, _ := eng.Ask(ctx, "Why were the solar lanterns recalled?", tech)
+		if s := res.Contexts[0].Score; s <= 0 || s > limit+1e-9 {
+			t.Fatalf("%s's top score %v is not in (0, %v]", tech, s, limit)
+		}
 	}
 	eng.Close()
 
@@ -114,6 +117,10 @@ func TestOfflineLeavesHybridTechniquesOut(t *testing.T) {
 	}
 	if hybrids != 2 {
 		t.Fatalf("%d hybrid techniques listed, want 2", hybrids)
+	}
+	// Offline, regular is BM25, whose scores here exceed a cosine's 1.
+	if res, err := eng.Ask(ctx, "Why were the solar lanterns recalled?", "regular"); err != nil || res.Contexts[0].Score <= 1 {
+		t.Fatalf("offline regular: %v", err)
 	}
 	cmp, err := eng.Compare(ctx, "Why were the lanterns recalled?", nil)
 	if err != nil || len(cmp.Results) < 4 {
