@@ -235,7 +235,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 
 func TestAddBatchBuildsInParallel(t *testing.T) {
 	g := newEmbeddings(64, 32, 5)
-	keys := make([]int64, 4000)
+	keys := make([]int64, 2500)
 	vecs := make([][]float32, len(keys))
 	for i := range keys {
 		keys[i], vecs[i] = int64(i+10), g.next()
