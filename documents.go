@@ -11,7 +11,7 @@ import (
 
 // Ingest adds files and directories to the collection; see ingest.Ingester.
 func (e *Engine) Ingest(ctx context.Context, paths []string, opts ingest.Options) (*ingest.Report, error) {
-	in := ingest.Ingester{Store: e.store, Splits: e.splits}
+	in := ingest.Ingester{Store: e.store, Splits: e.splits, Embedder: e.embedder}
 	return in.Ingest(ctx, paths, opts)
 }
 

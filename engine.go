@@ -13,6 +13,7 @@ import (
 	"github.com/distill-rag/distill/compress"
 	"github.com/distill-rag/distill/config"
 	"github.com/distill-rag/distill/model"
+	_ "github.com/distill-rag/distill/model/hashembed" // the toy embedding model, hash:DIM
 	"github.com/distill-rag/distill/retrieve"
 	"github.com/distill-rag/distill/store"
 	_ "github.com/distill-rag/distill/store/sqlite" // the embedded store
@@ -135,6 +136,9 @@ func (e *Engine) init(ctx context.Context) error {
 	}
 	e.warnings = append(e.warnings, splitWarnings(e.cfg.Splits, e.splits)...)
 	renv := retrieve.Env{Store: e.store, Auto: "bm25", Embedder: e.embedder}
+	if e.embedder != nil {
+		renv.Auto = "dense" // as the study retrieved
+	}
 	cenv := compress.Env{LLM: e.compressLLM, Embedder: e.embedder, Reranker: e.reranker}
 	for _, spec := range e.cfg.Techniques {
 		t, err := technique.Build(spec, renv, cenv)

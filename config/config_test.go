@@ -67,7 +67,7 @@ answer:
 		t.Errorf("splits = %v, want the three built-in names", cfg.SplitNames())
 	}
 	names := strings.Join(cfg.TechniqueNames(), ",")
-	if names != "regular,parent,extract,filter,rerank,local,mine" {
+	if names != "regular,parent,extract,filter,rerank,local,hybrid,parent-hybrid,mine" {
 		t.Errorf("techniques = %s", names)
 	}
 	if tech, _ := cfg.Technique("mine"); len(tech.Compressors) != 1 || tech.Compressors[0].Type != "filter" || tech.Retriever.Type != "parent" {

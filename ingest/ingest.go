@@ -20,6 +20,7 @@ import (
 
 	"github.com/distill-rag/distill/document"
 	"github.com/distill-rag/distill/loader"
+	"github.com/distill-rag/distill/model"
 	"github.com/distill-rag/distill/split"
 	"github.com/distill-rag/distill/store"
 )
@@ -107,6 +108,10 @@ func (r *Report) Failures() []FileResult {
 type Ingester struct {
 	Store  store.Store
 	Splits []store.Split
+	// Embedder, when set, embeds the chunks of searched splits before each
+	// document's transaction commits; the store must be a
+	// store.VectorWriter.
+	Embedder model.Embedder
 }
 
 // smallFile is the size under which a file is loaded and split completely
@@ -119,6 +124,9 @@ const smallFile = 64 << 20
 // cannot proceed; per-file failures are in the report.
 func (in *Ingester) Ingest(ctx context.Context, paths []string, opts Options) (*Report, error) {
 	if err := CheckSplits(in.Splits); err != nil {
+		return nil, err
+	}
+	if err := in.checkEmbedding(ctx); err != nil {
 		return nil, err
 	}
 	files, early := Walk(paths)
@@ -292,10 +300,7 @@ func (in *Ingester) ingestFile(ctx context.Context, path string, size int64, opt
 // write loads, splits and stores one document in one transaction.
 func (in *Ingester) write(ctx context.Context, path string, size int64, doc *document.Document, opts Options) (pages, chunks int, err error) {
 	lopts := loader.Options{Pages: opts.Pages, MaxBytes: opts.MaxBytes, MaxPages: opts.MaxPages}
-	type page struct {
-		p      document.Page
-		chunks []store.Chunk
-	}
+	stream := size >= smallFile
 	var w store.DocumentWriter
 	defer func() {
 		if w != nil && err != nil {
@@ -303,8 +308,13 @@ func (in *Ingester) write(ctx context.Context, path string, size int64, doc *doc
 		}
 	}()
 	put := func(pg page) error {
+		if stream {
+			if err := in.embed(ctx, path, pg.p.Text, pg.chunks); err != nil {
+				return err
+			}
+		}
 		if w == nil {
-			if w, err = in.Store.Begin(ctx, *doc); err != nil {
+			if w, err = in.begin(ctx, *doc); err != nil {
 				return err
 			}
 		}
@@ -313,7 +323,6 @@ func (in *Ingester) write(ctx context.Context, path string, size int64, doc *doc
 		return w.AddPage(ctx, pg.p, pg.chunks)
 	}
 	var buffered []page
-	stream := size >= smallFile
 	err = loader.LoadFile(ctx, path, doc, lopts, func(p document.Page) error {
 		pg := page{p, Chunks(in.Splits, p.Text)}
 		if stream {
@@ -323,6 +332,9 @@ func (in *Ingester) write(ctx context.Context, path string, size int64, doc *doc
 		return nil
 	})
 	if err != nil {
+		return 0, 0, err
+	}
+	if err = in.embedDocument(ctx, path, buffered); err != nil {
 		return 0, 0, err
 	}
 	for _, pg := range buffered {

@@ -93,6 +93,79 @@ type VectorStore interface {
 	SearchVector(ctx context.Context, split string, vec []float32, k int) ([]document.Passage, error)
 }
 
+// VectorWriter is a VectorStore that accepts vectors: with documents as
+// they are ingested, and chunk by chunk when a collection is re-embedded
+// with another model (distill reindex).
+type VectorWriter interface {
+	VectorStore
+	// BeginVectors is Begin for a document whose searched chunks carry
+	// vectors from model. It fails with an *EmbeddingMismatchError when
+	// the collection is embedded with another model, and when the
+	// collection holds documents without vectors.
+	BeginVectors(ctx context.Context, doc document.Document, model string) (DocumentWriter, error)
+	// Unembedded returns up to limit chunks of searched splits that have
+	// no vector from model, in increasing ID order after the ID after, and
+	// how many there are in all.
+	Unembedded(ctx context.Context, model string, after int64, limit int) (chunks []ChunkText, remaining int, err error)
+	// PutVectors stores vectors from model for existing chunks, in one
+	// transaction; chunks deleted meanwhile are skipped.
+	PutVectors(ctx context.Context, model string, vecs []ChunkVector) error
+	// ActivateEmbedding makes model the collection's embedding once every
+	// searched chunk has a vector from it, and drops the previous model's
+	// vectors, in one transaction.
+	ActivateEmbedding(ctx context.Context, model string) (Embedding, error)
+}
+
+// ChunkText is a chunk to embed: the store's reference to it and its text.
+type ChunkText struct {
+	ID    int64
+	Split string
+	Text  string
+}
+
+// ChunkVector is a chunk's vector.
+type ChunkVector struct {
+	ID     int64
+	Vector []float32
+}
+
+// EmbeddingMismatchError reports vectors or a query from another model, or
+// of another dimension, than the collection's.
+type EmbeddingMismatchError struct {
+	Collection Embedding // what the collection holds (zero: no vectors)
+	Got        Embedding // what was offered (Dim 0: not known yet)
+	Reason     string    // how to fix it
+}
+
+func (e *EmbeddingMismatchError) Error() string {
+	describe := func(em Embedding) string {
+		if em.Model == "" && em.Dim == 0 {
+			return "no embedding model"
+		}
+		if em.Dim == 0 {
+			return em.Model
+		}
+		if em.Model == "" {
+			return fmt.Sprintf("%d dimensions", em.Dim)
+		}
+		return fmt.Sprintf("%s (%d dimensions)", em.Model, em.Dim)
+	}
+	msg := fmt.Sprintf("the collection is embedded with %s, not %s", describe(e.Collection), describe(e.Got))
+	if e.Got == (Embedding{}) {
+		msg = "the collection is embedded with " + describe(e.Collection)
+	}
+	if e.Collection.Model == "" && e.Collection.Dim == 0 {
+		msg = "the collection has no embeddings"
+	}
+	if e.Reason != "" {
+		msg += "; " + e.Reason
+	}
+	return msg
+}
+
+// UserError marks the mismatch as the user's to fix.
+func (e *EmbeddingMismatchError) UserError() {}
+
 // DocumentInfo describes a stored document.
 type DocumentInfo struct {
 	ID       string            `json:"doc_id"`

@@ -112,6 +112,7 @@ Start with:  distill demo`,
 	root.AddCommand(a.evalCmd())
 	root.AddCommand(a.benchCmd())
 	root.AddCommand(a.serveCmd())
+	root.AddCommand(a.reindexCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{cmd: c.CommandPath(), err: err}
 	})

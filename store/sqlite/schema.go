@@ -13,7 +13,7 @@ import (
 
 // SchemaVersion is the version this code writes. Older collections are
 // migrated forward on open; newer ones are refused.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrations[i] upgrades a collection from version i to i+1.
 var migrations = []string{
@@ -84,6 +84,43 @@ CREATE TABLE bm25_stats(
 	chunks INTEGER NOT NULL,
 	terms  INTEGER NOT NULL
 ) WITHOUT ROWID;
+`,
+	// 2: embeddings. A collection has at most one active embedding model;
+	// a reindex writes another model's vectors beside it and switches over
+	// only when every searched chunk has one. vector_log, filled by
+	// triggers in the same transaction as the vectors, is what an ANN index
+	// replays to catch up with the table, across processes and crashes.
+	`
+CREATE TABLE embeddings(
+	id     INTEGER PRIMARY KEY AUTOINCREMENT,
+	model  TEXT NOT NULL UNIQUE,
+	dim    INTEGER NOT NULL DEFAULT 0,
+	active INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE vectors(
+	embedding INTEGER NOT NULL REFERENCES embeddings(id) ON DELETE CASCADE,
+	chunk     INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+	split     TEXT NOT NULL,
+	vector    BLOB NOT NULL,
+	PRIMARY KEY(embedding, chunk)
+);
+CREATE INDEX vectors_split ON vectors(embedding, split, chunk);
+CREATE INDEX vectors_chunk ON vectors(chunk);
+CREATE TABLE vector_log(
+	seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+	embedding INTEGER NOT NULL,
+	split     TEXT NOT NULL,
+	chunk     INTEGER NOT NULL,
+	added     INTEGER NOT NULL
+);
+CREATE INDEX vector_log_split ON vector_log(embedding, split, seq);
+CREATE TRIGGER vectors_added AFTER INSERT ON vectors BEGIN
+	INSERT INTO vector_log(embedding, split, chunk, added) VALUES(new.embedding, new.split, new.chunk, 1);
+END;
+CREATE TRIGGER vectors_deleted AFTER DELETE ON vectors BEGIN
+	INSERT INTO vector_log(embedding, split, chunk, added) VALUES(old.embedding, old.split, old.chunk, 0);
+END;
+INSERT OR IGNORE INTO meta(key, value) VALUES('collection_id', lower(hex(randomblob(16))));
 `,
 }
 

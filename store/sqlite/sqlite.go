@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -41,6 +42,7 @@ type Store struct {
 	writer *sql.DB // one connection, BEGIN IMMEDIATE: writers queue instead of deadlocking
 	reader *sql.DB
 	splits []store.Split
+	vec    vectorState
 }
 
 var _ store.Store = (*Store)(nil)
@@ -128,9 +130,16 @@ func openDB(path string, write bool) (*sql.DB, error) {
 // Dir returns the collection directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Close closes the database.
+// Close saves the vector indexes this handle changed and closes the
+// database. An index that cannot be saved is only slower to open next
+// time: it is replayed or rebuilt from the stored vectors.
 func (s *Store) Close() error {
 	var errs []error
+	if s.reader != nil && s.writer != nil {
+		if err := s.SyncIndexes(context.Background()); err != nil {
+			slog.Warn("vector index not saved; it will be rebuilt when next needed", "collection", s.dir, "err", err)
+		}
+	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}

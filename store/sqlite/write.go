@@ -27,6 +27,11 @@ type writer struct {
 
 	insertPage, insertChunk *sql.Stmt
 
+	model        string        // the embedding model vectors come from; "" for none
+	emb          *embeddingRow // the collection's embedding, when it has one
+	insertVector *sql.Stmt
+	vectorSplits map[string]bool // splits that got vectors, to update their indexes
+
 	pages    int
 	seq      map[string]int
 	segments map[string]*segmentBuilder
@@ -49,7 +54,21 @@ type segmentBuilder struct {
 // source is deleted inside it, so readers see either the old version or the
 // new one, never both and never a mix.
 func (s *Store) Begin(ctx context.Context, doc document.Document) (store.DocumentWriter, error) {
-	w := &writer{s: s, doc: doc, seq: map[string]int{}, segments: map[string]*segmentBuilder{}, touched: map[string]bool{}, tf: map[string]uint32{}}
+	return s.begin(ctx, doc, "")
+}
+
+// BeginVectors is Begin for a document whose searched chunks carry vectors
+// from model.
+func (s *Store) BeginVectors(ctx context.Context, doc document.Document, model string) (store.DocumentWriter, error) {
+	if model == "" {
+		return nil, fmt.Errorf("collection %s: write %s: no embedding model named", s.dir, doc.Source)
+	}
+	return s.begin(ctx, doc, model)
+}
+
+func (s *Store) begin(ctx context.Context, doc document.Document, model string) (store.DocumentWriter, error) {
+	w := &writer{s: s, doc: doc, seq: map[string]int{}, segments: map[string]*segmentBuilder{}, touched: map[string]bool{}, tf: map[string]uint32{},
+		model: model, vectorSplits: map[string]bool{}}
 	err := withRetry(ctx, func() error {
 		var err error
 		w.tx, err = s.writer.BeginTx(ctx, nil)
@@ -86,8 +105,10 @@ func (w *writer) start(ctx context.Context) error {
 	if w.insertPage, err = w.tx.PrepareContext(ctx, `INSERT INTO pages(document, number, text) VALUES(?,?,?)`); err != nil {
 		return err
 	}
-	w.insertChunk, err = w.tx.PrepareContext(ctx, `INSERT INTO chunks(document, page, split, seq, start, end, parent, terms, segment) VALUES(?,?,?,?,?,?,?,?,?)`)
-	return err
+	if w.insertChunk, err = w.tx.PrepareContext(ctx, `INSERT INTO chunks(document, page, split, seq, start, end, parent, terms, segment) VALUES(?,?,?,?,?,?,?,?,?)`); err != nil {
+		return err
+	}
+	return w.startVectors(ctx)
 }
 
 func (w *writer) AddPage(ctx context.Context, page document.Page, chunks []store.Chunk) error {
@@ -147,6 +168,9 @@ func (w *writer) addPage(ctx context.Context, page document.Page, chunks []store
 			return err
 		}
 		if ids[i], err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := w.addVector(ctx, ids[i], sp, i, c.Vector); err != nil {
 			return err
 		}
 		if sp.Search {
@@ -276,6 +300,7 @@ func (w *writer) Commit(ctx context.Context) error {
 	if err := w.tx.Commit(); err != nil {
 		return fmt.Errorf("collection %s: commit %s: %w", w.s.dir, w.doc.Source, err)
 	}
+	w.s.vectorsChanged(w.emb, w.vectorSplits)
 	w.s.mergeAfterWrite(ctx, w.touched)
 	return nil
 }

@@ -1,0 +1,280 @@
+package ann
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"math"
+)
+
+// The file format is a header, the flat arrays, and a CRC-32C of all that
+// precedes it, so a torn or corrupted file is detected on load instead of
+// answering wrongly. All numbers are little endian.
+const (
+	magic         = "DSTLHNSW"
+	formatVersion = 1
+)
+
+// ErrCorrupt is returned by Read for a file that is not a whole, intact index.
+var ErrCorrupt = errors.New("corrupt vector index")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+type encoder struct {
+	w   *bufio.Writer
+	crc hash.Hash32
+	buf [8]byte
+	err error
+}
+
+func (e *encoder) write(p []byte) {
+	if e.err != nil {
+		return
+	}
+	e.crc.Write(p)
+	_, e.err = e.w.Write(p)
+}
+
+func (e *encoder) u32(v uint32) {
+	binary.LittleEndian.PutUint32(e.buf[:4], v)
+	e.write(e.buf[:4])
+}
+
+func (e *encoder) u64(v uint64) {
+	binary.LittleEndian.PutUint64(e.buf[:8], v)
+	e.write(e.buf[:8])
+}
+
+// Write stores the index, with meta (the caller's own header: which model
+// and which changes the index reflects), in w.
+func (ix *Index) Write(w io.Writer, meta []byte) error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	e := &encoder{w: bufio.NewWriterSize(w, 1<<20), crc: crc32.New(castagnoli)}
+	e.write([]byte(magic))
+	e.u32(formatVersion)
+	e.u32(uint32(len(meta)))
+	e.write(meta)
+	n := len(ix.keys)
+	for _, v := range []uint64{uint64(ix.dim), uint64(ix.params.M), uint64(ix.params.EfConstruction), uint64(ix.params.EfSearch),
+		uint64(n), uint64(ix.entry), uint64(ix.maxLevel), boolU64(ix.empty)} {
+		e.u64(v)
+	}
+	chunk := make([]byte, 0, 1<<16)
+	flush := func() {
+		e.write(chunk)
+		chunk = chunk[:0]
+	}
+	for i := 0; i < n; i++ {
+		chunk = binary.LittleEndian.AppendUint64(chunk, uint64(ix.keys[i]))
+		var flags byte
+		if ix.deleted[i] {
+			flags = 1
+		}
+		chunk = append(chunk, ix.levels[i], ix.count0[i], flags)
+		if len(chunk) > 1<<15 {
+			flush()
+		}
+	}
+	for _, f := range ix.vecs {
+		chunk = binary.LittleEndian.AppendUint32(chunk, math.Float32bits(f))
+		if len(chunk) > 1<<15 {
+			flush()
+		}
+	}
+	for _, l := range ix.links0 {
+		chunk = binary.LittleEndian.AppendUint32(chunk, l)
+		if len(chunk) > 1<<15 {
+			flush()
+		}
+	}
+	for _, up := range ix.upper {
+		for _, l := range up {
+			chunk = binary.LittleEndian.AppendUint32(chunk, l)
+		}
+		if len(chunk) > 1<<15 {
+			flush()
+		}
+	}
+	flush()
+	if e.err != nil {
+		return e.err
+	}
+	binary.LittleEndian.PutUint32(e.buf[:4], e.crc.Sum32())
+	if _, err := e.w.Write(e.buf[:4]); err != nil {
+		return err
+	}
+	return e.w.Flush()
+}
+
+func boolU64(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+type decoder struct {
+	r   *bufio.Reader
+	crc hash.Hash32
+	err error
+}
+
+func (d *decoder) read(p []byte) {
+	if d.err != nil {
+		return
+	}
+	if _, err := io.ReadFull(d.r, p); err != nil {
+		d.err = ErrCorrupt
+		return
+	}
+	d.crc.Write(p)
+}
+
+func (d *decoder) u32() uint32 {
+	var b [4]byte
+	d.read(b[:])
+	return binary.LittleEndian.Uint32(b[:])
+}
+
+func (d *decoder) u64() uint64 {
+	var b [8]byte
+	d.read(b[:])
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// ReadMeta reads only the caller's header of an index file.
+func ReadMeta(r io.Reader) ([]byte, error) {
+	d := &decoder{r: bufio.NewReader(r), crc: crc32.New(castagnoli)}
+	return d.header()
+}
+
+func (d *decoder) header() ([]byte, error) {
+	var m [len(magic)]byte
+	d.read(m[:])
+	if d.err != nil || string(m[:]) != magic {
+		return nil, fmt.Errorf("%w: not an index file", ErrCorrupt)
+	}
+	if v := d.u32(); v != formatVersion {
+		return nil, fmt.Errorf("%w: format version %d, want %d", ErrCorrupt, v, formatVersion)
+	}
+	n := d.u32()
+	if n > 1<<20 {
+		return nil, fmt.Errorf("%w: header of %d bytes", ErrCorrupt, n)
+	}
+	meta := make([]byte, n)
+	d.read(meta)
+	return meta, d.err
+}
+
+// Read loads an index written by Write, returning it and the caller's header.
+func Read(r io.Reader) (*Index, []byte, error) {
+	d := &decoder{r: bufio.NewReaderSize(r, 1<<20), crc: crc32.New(castagnoli)}
+	meta, err := d.header()
+	if err != nil {
+		return nil, nil, err
+	}
+	var h [8]uint64
+	for i := range h {
+		h[i] = d.u64()
+	}
+	if d.err != nil {
+		return nil, nil, d.err
+	}
+	dim, m, efc, efs, n, entry, maxLevel, empty := int(h[0]), int(h[1]), int(h[2]), int(h[3]), int(h[4]), uint32(h[5]), int(h[6]), h[7] == 1
+	if dim <= 0 || dim > 1<<16 || m <= 0 || m > 127 || n < 0 || n > 1<<31 || (n > 0 && int(entry) >= n) || maxLevel > 255 {
+		return nil, nil, fmt.Errorf("%w: implausible header", ErrCorrupt)
+	}
+	ix := New(dim, Parameters{M: m, EfConstruction: efc, EfSearch: efs})
+	ix.entry, ix.maxLevel, ix.empty = entry, maxLevel, empty
+	ix.keys = make([]int64, n)
+	ix.levels = make([]uint8, n)
+	ix.count0 = make([]uint8, n)
+	ix.deleted = make([]bool, n)
+	rec := make([]byte, 11)
+	for i := 0; i < n; i++ {
+		d.read(rec)
+		if d.err != nil {
+			return nil, nil, d.err
+		}
+		ix.keys[i] = int64(binary.LittleEndian.Uint64(rec))
+		ix.levels[i], ix.count0[i], ix.deleted[i] = rec[8], rec[9], rec[10] == 1
+		if int(ix.count0[i]) > ix.m0 {
+			return nil, nil, fmt.Errorf("%w: node %d has %d links", ErrCorrupt, i, ix.count0[i])
+		}
+		if !ix.deleted[i] {
+			ix.byKey[ix.keys[i]] = uint32(i)
+			ix.live++
+		}
+	}
+	ix.vecs = make([]float32, n*dim)
+	if err := readU32s(d, len(ix.vecs), func(i int, v uint32) { ix.vecs[i] = math.Float32frombits(v) }); err != nil {
+		return nil, nil, err
+	}
+	ix.links0 = make([]uint32, n*ix.m0)
+	if err := readU32s(d, len(ix.links0), func(i int, v uint32) { ix.links0[i] = v }); err != nil {
+		return nil, nil, err
+	}
+	ix.upper = make([][]uint32, n)
+	for i := 0; i < n; i++ {
+		if ix.levels[i] == 0 {
+			continue
+		}
+		up := make([]uint32, int(ix.levels[i])*(m+1))
+		if err := readU32s(d, len(up), func(j int, v uint32) { up[j] = v }); err != nil {
+			return nil, nil, err
+		}
+		ix.upper[i] = up
+	}
+	sum := d.crc.Sum32()
+	var tail [4]byte
+	if _, err := io.ReadFull(d.r, tail[:]); err != nil || binary.LittleEndian.Uint32(tail[:]) != sum {
+		return nil, nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	if err := ix.validate(); err != nil {
+		return nil, nil, err
+	}
+	return ix, meta, nil
+}
+
+func readU32s(d *decoder, n int, set func(int, uint32)) error {
+	buf := make([]byte, 1<<16)
+	for i := 0; i < n; {
+		k := min(len(buf)/4, n-i)
+		d.read(buf[:k*4])
+		if d.err != nil {
+			return d.err
+		}
+		for j := 0; j < k; j++ {
+			set(i+j, binary.LittleEndian.Uint32(buf[j*4:]))
+		}
+		i += k
+	}
+	return nil
+}
+
+// validate checks that every link points at a node, so a search can never
+// index out of range even if a file passed its checksum by accident.
+func (ix *Index) validate() error {
+	n := uint32(len(ix.keys))
+	for i := range ix.keys {
+		if int(ix.levels[i]) > ix.maxLevel {
+			return fmt.Errorf("%w: node %d above the top level", ErrCorrupt, i)
+		}
+		for l := 0; l <= int(ix.levels[i]); l++ {
+			if l > 0 && ix.upper[i][(l-1)*(ix.params.M+1)] > uint32(ix.params.M) {
+				return fmt.Errorf("%w: node %d has too many links", ErrCorrupt, i)
+			}
+			for _, t := range ix.links(uint32(i), l) {
+				if t >= n {
+					return fmt.Errorf("%w: node %d links to %d of %d", ErrCorrupt, i, t, n)
+				}
+			}
+		}
+	}
+	return nil
+}

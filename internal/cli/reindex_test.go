@@ -1,0 +1,74 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/distill-rag/distill/internal/testsupport"
+)
+
+func run(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(testsupport.Binary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestReindexCommand(t *testing.T) {
+	dir := t.TempDir()
+	docs := filepath.Join(dir, "docs")
+	testsupport.Write(t, docs, "a.txt", []byte("The Zephyr lanterns were recalled over faulty batteries."))
+	testsupport.Write(t, docs, "b.txt", []byte("A warehouse opened in Krakow in June."))
+	env := []string{"DISTILL_DB=" + filepath.Join(dir, "db"), "DISTILL_CONFIG=" + filepath.Join(dir, "none.yaml"), "DISTILL_EMBED=", "XDG_CONFIG_HOME=" + dir}
+	testsupport.Write(t, dir, "none.yaml", []byte("{}\n"))
+	if _, stderr, code := run(t, env, "ingest", docs); code != 0 {
+		t.Fatalf("ingest: %s", stderr)
+	}
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{[]string{"reindex"}, 1, "", "distill: reindex needs an embedding model: pass --embed URI"},
+		{[]string{"reindex", "--embed", "hash:x"}, 1, "", `model "hash:x": want hash:DIM`},
+		{[]string{"ask", "-t", "hybrid", "lanterns"}, 1, "", "--embed"},
+		{[]string{"reindex", "--embed", "hash:64"}, 0, "embedded 4 chunks with hash:64; the collection now searches 4 chunks of 64 dimensions", ""},
+		// Without a model, auto techniques fall back to BM25; adding documents needs the model.
+		{[]string{"ask", "-t", "regular", "lanterns"}, 0, "faulty batteries", ""},
+		{[]string{"ingest", docs}, 1, "", "distill: the collection is embedded with hash:64 (64 dimensions); pass --embed hash:64"},
+		{[]string{"ingest", "--embed", "hash:64", docs}, 0, "2 unchanged", ""},
+		{[]string{"ask", "--embed", "hash:32", "-t", "regular", "lanterns"}, 1, "", "not hash:32"},
+	} {
+		stdout, stderr, code := run(t, env, tc.args...)
+		if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
+			t.Fatalf("distill %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(tc.args, " "), code, stdout, stderr)
+		}
+	}
+	stdout, stderr, code := run(t, env, "ask", "--embed", "hash:64", "-t", "hybrid", "--json", "Why were the lanterns recalled?")
+	if code != 0 {
+		t.Fatalf("ask hybrid: %s", stderr)
+	}
+	var res struct {
+		Contexts []struct{ Text string } `json:"contexts"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Contexts) == 0 || !strings.Contains(res.Contexts[0].Text, "faulty batteries") {
+		t.Fatalf("ask hybrid: %v %s", err, stdout)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "db", "index", "*.hnsw")); len(files) != 2 { // chunks and children
+		t.Fatalf("index files: %v", files)
+	}
+}
