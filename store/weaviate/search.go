@@ -1,0 +1,154 @@
+package weaviate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
+
+	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/store"
+	"github.com/distill-rag/distill/store/sqlite"
+)
+
+// searchSplit checks that split can be searched.
+func (s *Store) searchSplit(split string) error {
+	sp, ok := s.split(split)
+	if !ok {
+		return s.unknownSplit(split)
+	}
+	if !sp.Search {
+		return fmt.Errorf("%s: split %q is not indexed for search (it only holds parents)", s.cfg, split)
+	}
+	return nil
+}
+
+// queryText is the query in the analysis the chunks' terms were indexed
+// with (see the terms property).
+func queryText(query string) string { return strings.Join(sqlite.QueryTerms(query), " ") }
+
+// SearchText ranks the chunks of split against query with Weaviate's BM25.
+func (s *Store) SearchText(ctx context.Context, split, query string, k int) ([]document.Passage, error) {
+	if err := s.searchSplit(split); err != nil {
+		return nil, err
+	}
+	q := queryText(query)
+	if k <= 0 || q == "" {
+		return nil, nil
+	}
+	return s.searchLive(ctx, "BM25 search of "+split, k, func(search *graphql.Search, limit int) *graphql.Search {
+		return search.WithBM25((&graphql.BM25ArgumentBuilder{}).WithQuery(q).WithProperties(propTerms)).
+			WithWhere(whereText(propSplit, filters.Equal, split)).WithLimit(limit).
+			WithMetadata(&graphql.Metadata{ID: true, Score: true})
+	}, func(r graphql.SearchResult) float64 { return float64(r.Metadata.Score) })
+}
+
+// SearchVector ranks the chunks of split by cosine similarity to vec.
+func (s *Store) SearchVector(ctx context.Context, split string, vec []float32, k int) ([]document.Passage, error) {
+	if err := s.searchSplit(split); err != nil {
+		return nil, err
+	}
+	if err := s.queryVector(vec); err != nil || k <= 0 {
+		return nil, err
+	}
+	return s.searchLive(ctx, "vector search of "+split, k, func(search *graphql.Search, limit int) *graphql.Search {
+		return search.WithNearVector((&graphql.NearVectorArgumentBuilder{}).WithVector(vec).WithTargetVectors(VectorName)).
+			WithWhere(whereText(propSplit, filters.Equal, split)).WithLimit(limit).
+			WithMetadata(&graphql.Metadata{ID: true, Distance: true})
+	}, func(r graphql.SearchResult) float64 { return 1 - float64(r.Metadata.Distance) })
+}
+
+// SearchHybrid ranks the chunks of split with Weaviate's hybrid search: BM25
+// and vector rankings fused by relative score, alpha weighing the vector
+// side.
+func (s *Store) SearchHybrid(ctx context.Context, split, query string, vec []float32, alpha float64, k int) ([]document.Passage, error) {
+	if err := s.searchSplit(split); err != nil {
+		return nil, err
+	}
+	if alpha < 0 || alpha > 1 {
+		return nil, fmt.Errorf("%s: hybrid alpha must be between 0 and 1, got %g", s.cfg, alpha)
+	}
+	if err := s.queryVector(vec); err != nil || k <= 0 {
+		return nil, err
+	}
+	q := queryText(query)
+	if q == "" {
+		return s.SearchVector(ctx, split, vec, k)
+	}
+	return s.searchLive(ctx, "hybrid search of "+split, k, func(search *graphql.Search, limit int) *graphql.Search {
+		h := (&graphql.HybridArgumentBuilder{}).WithQuery(q).WithVector(vec).WithAlpha(float32(alpha)).
+			WithProperties([]string{propTerms}).WithTargetVectors(VectorName).WithFusionType(graphql.RelativeScore)
+		return search.WithHybrid(h).WithWhere(whereText(propSplit, filters.Equal, split)).WithLimit(limit).
+			WithMetadata(&graphql.Metadata{ID: true, Score: true})
+	}, func(r graphql.SearchResult) float64 { return float64(r.Metadata.Score) })
+}
+
+// queryVector checks a query vector against the collection's dimension.
+func (s *Store) queryVector(vec []float32) error {
+	s.mu.Lock()
+	have := s.meta.Embedding
+	s.mu.Unlock()
+	if len(vec) == 0 {
+		return fmt.Errorf("%s: empty query vector", s.cfg)
+	}
+	if have.Dim == 0 {
+		return &NoVectorsError{Store: s.cfg.String()}
+	}
+	if have.Dim != len(vec) {
+		return &DimensionError{Store: s.cfg.String(), Have: have, Got: store.Embedding{Dim: len(vec)}, Where: "the query"}
+	}
+	return nil
+}
+
+// NoVectorsError reports a vector search of a collection ingested without
+// an embedding model.
+type NoVectorsError struct{ Store string }
+
+func (e *NoVectorsError) Error() string {
+	return e.Store + ": the collection has no vectors (it was ingested without an embedding model); ingest it again with --embed"
+}
+
+// UserError marks the error as the user's to fix.
+func (e *NoVectorsError) UserError() {}
+
+// searchLive runs a search and keeps the chunks of visible generations,
+// asking for more when hidden ones (a write in progress, or leftovers of an
+// interrupted one) took places in the top k.
+func (s *Store) searchLive(ctx context.Context, op string, k int, build func(*graphql.Search, int) *graphql.Search, score func(graphql.SearchResult) float64) ([]document.Passage, error) {
+	limit := k + 8
+	for {
+		res, err := s.search(ctx, op, func(q *graphql.Search) *graphql.Search {
+			return build(q.WithCollection(s.names.chunk).WithProperties(chunkProps...), limit)
+		})
+		if err != nil {
+			return nil, err
+		}
+		var docIDs []string
+		seen := map[string]bool{}
+		for _, r := range res {
+			if id := str(r.Properties[propDocID]); !seen[id] {
+				seen[id] = true
+				docIDs = append(docIDs, id)
+			}
+		}
+		gens, err := s.liveGenerations(ctx, docIDs)
+		if err != nil {
+			return nil, err
+		}
+		var out []document.Passage
+		for _, r := range res {
+			if gens[str(r.Properties[propDocID])] != str(r.Properties[propGen]) || len(out) == k {
+				continue
+			}
+			p := passageOf(r.Properties)
+			p.Score = score(r)
+			out = append(out, p)
+		}
+		if len(out) >= k || len(res) < limit {
+			return out, nil
+		}
+		limit *= 4
+	}
+}

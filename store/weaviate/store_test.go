@@ -1,0 +1,463 @@
+package weaviate_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
+
+	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/store"
+	"github.com/distill-rag/distill/store/weaviate"
+)
+
+// countObjects counts the objects of a class that belong to a document, in
+// any generation: what a cascade must leave behind.
+func countObjects(t *testing.T, s *weaviate.Store, class, docID string) int {
+	t.Helper()
+	res, err := s.Client().Experimental().Search().WithCollection(class).WithLimit(10000).WithProperties("doc_id").
+		WithWhere(filters.Where().WithPath([]string{"doc_id"}).WithOperator(filters.Equal).WithValueText(docID)).
+		WithConsistencyLevel("ALL").Do(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(res)
+}
+
+func TestWriteReadSearch(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newWeaviate(t)
+	var docs []document.Document
+	var allPages [][]document.Page
+	for i := 0; i < 4; i++ {
+		doc, pages := corpusDoc(i, 3, "")
+		writeDoc(t, s, doc, pages, true)
+		docs = append(docs, doc)
+		allPages = append(allPages, pages)
+	}
+
+	t.Run("documents", func(t *testing.T) {
+		got, err := s.Documents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 4 {
+			t.Fatalf("Documents: %d, want 4", len(got))
+		}
+		for i, d := range got {
+			if d.Source != docs[i].Source || d.ID != docs[i].ID || d.Pages != 3 || d.Hash != docs[i].Hash || d.Meta["version"] != "" {
+				t.Errorf("document %d = %+v", i, d)
+			}
+			want := 0
+			for _, p := range allPages[i] {
+				want += len(chunksWithVectors(p.Text, false))
+			}
+			if d.Chunks != want {
+				t.Errorf("document %d has %d chunks, want %d", i, d.Chunks, want)
+			}
+		}
+		one, err := s.Document(ctx, docs[2].Source)
+		if err != nil || one.ID != docs[2].ID {
+			t.Fatalf("Document(%s) = %+v, %v", docs[2].Source, one, err)
+		}
+		if _, err := s.Document(ctx, "/nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Document(missing) error = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("page", func(t *testing.T) {
+		text, err := s.Page(ctx, docs[1].ID, 2)
+		if err != nil || text != allPages[1][1].Text {
+			t.Fatalf("Page = %q, %v", text, err)
+		}
+		if _, err := s.Page(ctx, docs[1].ID, 9); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing page: %v", err)
+		}
+	})
+
+	tests := []struct {
+		query string
+		doc   int
+	}{
+		{"zeppelin airship", 0},
+		{"glacier moraine", 1},
+		{"where is the crevasse?", 1},
+		{"clarinet", 2},
+		{"volcano caldera magma", 3},
+	}
+	for _, tc := range tests {
+		t.Run("bm25 "+tc.query, func(t *testing.T) {
+			got, err := s.SearchText(ctx, "chunks", tc.query, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 3 {
+				t.Fatalf("got %d results, want 3", len(got))
+			}
+			for _, p := range got {
+				if p.DocID != docs[tc.doc].ID || p.Split != "chunks" || p.Score <= 0 {
+					t.Errorf("result %s (score %g) is not a chunk of %s", p.ChunkID, p.Score, docs[tc.doc].Source)
+				}
+				page := allPages[tc.doc][p.Page-1].Text
+				if page[p.Start:p.End] != p.Text || p.Source != docs[tc.doc].Source || p.Title != docs[tc.doc].Title {
+					t.Errorf("result %s does not cite its page: %+v", p.ChunkID, p)
+				}
+			}
+			if !sort32(got) {
+				t.Errorf("scores not descending: %v", got)
+			}
+		})
+		t.Run("dense "+tc.query, func(t *testing.T) {
+			got, err := s.SearchVector(ctx, "chunks", embed(tc.query), 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 2 || got[0].DocID != docs[tc.doc].ID {
+				t.Fatalf("dense top result %v, want a chunk of %s", ids(got), docs[tc.doc].ID)
+			}
+			if got[0].Score <= 0 || got[0].Score > 1.0001 || got[0].Score < got[1].Score {
+				t.Errorf("cosine scores %g, %g", got[0].Score, got[1].Score)
+			}
+		})
+		t.Run("hybrid "+tc.query, func(t *testing.T) {
+			got, err := s.SearchHybrid(ctx, "children", tc.query, embed(tc.query), 0.5, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 4 || got[0].DocID != docs[tc.doc].ID || got[0].Split != "children" {
+				t.Fatalf("hybrid results %v, want children of %s first", ids(got), docs[tc.doc].ID)
+			}
+		})
+	}
+
+	t.Run("exact vector finds its chunk", func(t *testing.T) {
+		c := chunksWithVectors(allPages[3][1].Text, true)[2]
+		got, err := s.SearchVector(ctx, c.Split, c.Vector, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Text != allPages[3][1].Text[c.Start:c.End] {
+			t.Fatalf("got %+v", got)
+		}
+	})
+
+	t.Run("parents", func(t *testing.T) {
+		children, err := s.SearchText(ctx, "children", "saxophone oboe", 4)
+		if err != nil || len(children) == 0 {
+			t.Fatalf("children: %v, %v", children, err)
+		}
+		cids := append(ids(children), docs[0].ID+":children:99999", docs[0].ID+":chunks:0")
+		parents, err := s.Parents(ctx, cids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(parents) != len(cids) {
+			t.Fatalf("%d parents for %d children", len(parents), len(cids))
+		}
+		for i, c := range children {
+			p := parents[i]
+			if p.Split != "parents" || p.DocID != c.DocID || p.Page != c.Page || c.Start < p.Start || c.End > p.End || !strings.Contains(p.Text, c.Text) {
+				t.Errorf("parent of %s = %+v", c.ChunkID, p)
+			}
+		}
+		for _, p := range parents[len(children):] {
+			if p.ChunkID != "" {
+				t.Errorf("a missing child or one without parent got %+v", p)
+			}
+		}
+	})
+
+	t.Run("bad searches", func(t *testing.T) {
+		var us *weaviate.UnknownSplitError
+		if _, err := s.SearchText(ctx, "nope", "x", 3); !errors.As(err, &us) {
+			t.Errorf("unknown split: %v", err)
+		}
+		if _, err := s.SearchText(ctx, "parents", "x", 3); err == nil || !strings.Contains(err.Error(), "not indexed") {
+			t.Errorf("parents split: %v", err)
+		}
+		if got, err := s.SearchText(ctx, "chunks", "the of and", 3); err != nil || len(got) != 0 {
+			t.Errorf("stop words only: %v, %v", got, err)
+		}
+		var de *weaviate.DimensionError
+		if _, err := s.SearchVector(ctx, "chunks", make([]float32, 5), 3); !errors.As(err, &de) || !strings.Contains(err.Error(), "weaviate:http://") {
+			t.Errorf("wrong query dimension: %v", err)
+		}
+	})
+}
+
+func sort32(ps []document.Passage) bool {
+	return slices.IsSortedFunc(ps, func(a, b document.Passage) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
+}
+
+// TestBM25AgreesWithEmbedded checks that Weaviate's BM25 over distill's
+// analyzed terms finds what the embedded store finds.
+func TestBM25AgreesWithEmbedded(t *testing.T) {
+	ctx := context.Background()
+	w, _ := newWeaviate(t)
+	e := newSQLite(t)
+	for i := 0; i < 6; i++ {
+		doc, pages := corpusDoc(i, 4, "")
+		writeDoc(t, w, doc, pages, false)
+		writeDoc(t, e, doc, pages, false)
+	}
+	for _, q := range []string{"zeppelin", "hydrogen airship", "pear cider orchard", "beacon", "magma", "crevasse glacier"} {
+		for _, split := range []string{"chunks", "children"} {
+			gw, err := w.SearchText(ctx, split, q, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ge, err := e.SearchText(ctx, split, q, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(gw) != len(ge) || len(gw) == 0 {
+				t.Fatalf("%s %q: weaviate %d results, embedded %d", split, q, len(gw), len(ge))
+			}
+			// Weaviate's statistics span all splits of the collection, so
+			// near-ties order differently (most among the short, heavily
+			// overlapping children); the best chunk and much of the top
+			// five agree.
+			if gw[0].ChunkID != ge[0].ChunkID {
+				t.Errorf("%s %q: weaviate's best %s, embedded's %s", split, q, gw[0].ChunkID, ge[0].ChunkID)
+			}
+			common := 0
+			for _, id := range ids(gw) {
+				if slices.Contains(ids(ge), id) {
+					common++
+				}
+			}
+			if want := map[string]int{"chunks": 3, "children": 2}[split]; common < want {
+				t.Errorf("%s %q: only %d of 5 in common: %v vs %v", split, q, common, ids(gw), ids(ge))
+			}
+		}
+	}
+}
+
+func TestReingestReplacesAndDeleteCascades(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newWeaviate(t)
+	chunkClass, pageClass, _ := s.Classes()
+	doc, pages := corpusDoc(1, 3, "quokka")
+	writeDoc(t, s, doc, pages, true)
+	other, otherPages := corpusDoc(2, 2, "")
+	writeDoc(t, s, other, otherPages, true)
+	before := countObjects(t, s, chunkClass, doc.ID)
+
+	doc2, pages2 := corpusDoc(1, 2, "wombat")
+	writeDoc(t, s, doc2, pages2, true)
+	if got, err := s.SearchText(ctx, "chunks", "quokka", 5); err != nil || len(got) != 0 {
+		t.Fatalf("old version still found: %v, %v", ids(got), err)
+	}
+	got, err := s.SearchText(ctx, "chunks", "wombat", 10)
+	if err != nil || len(got) != containing(pages2, "chunks", "wombat") {
+		t.Fatalf("new version: %v, %v", ids(got), err)
+	}
+	info, err := s.Document(ctx, doc.Source)
+	if err != nil || info.Pages != 2 || info.Meta["version"] != "wombat" {
+		t.Fatalf("record after re-ingest: %+v, %v", info, err)
+	}
+	after := countObjects(t, s, chunkClass, doc.ID)
+	if after != info.Chunks || after >= before {
+		t.Fatalf("chunk objects after re-ingest: %d (record says %d, before %d): the old generation was not deleted", after, info.Chunks, before)
+	}
+	if n := countObjects(t, s, pageClass, doc.ID); n != 2 {
+		t.Fatalf("page objects after re-ingest: %d, want 2", n)
+	}
+
+	n, err := s.Delete(ctx, doc.ID, "0000000000000000")
+	if err != nil || n != 1 {
+		t.Fatalf("Delete = %d, %v", n, err)
+	}
+	for _, class := range []string{chunkClass, pageClass} {
+		if n := countObjects(t, s, class, doc.ID); n != 0 {
+			t.Errorf("%d objects of %s left in %s after delete", n, doc.ID, class)
+		}
+	}
+	if n := countObjects(t, s, chunkClass, other.ID); n == 0 {
+		t.Error("deleting one document removed another's chunks")
+	}
+	docs, err := s.Documents(ctx)
+	if err != nil || len(docs) != 1 || docs[0].ID != other.ID {
+		t.Fatalf("documents after delete: %+v, %v", docs, err)
+	}
+}
+
+// TestNoPartialDocumentVisible writes a new version in small batches and
+// looks at the collection between them: readers see the old version whole
+// until the commit, then the new one whole; a rollback leaves nothing.
+func TestNoPartialDocumentVisible(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newWeaviate(t, "batch=5")
+	chunkClass, _, _ := s.Classes()
+	doc, pages := corpusDoc(4, 2, "quokka")
+	writeDoc(t, s, doc, pages, true)
+	old, err := s.SearchText(ctx, "chunks", "quokka", 10)
+	if err != nil || len(old) != containing(pages, "chunks", "quokka") {
+		t.Fatalf("old version: %v, %v", ids(old), err)
+	}
+
+	for _, commit := range []bool{false, true} {
+		doc2, pages2 := corpusDoc(4, 3, "wombat")
+		w, err := s.Begin(ctx, doc2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pages2 {
+			if err := w.AddPage(ctx, p, chunksWithVectors(p.Text, true)); err != nil {
+				t.Fatal(err)
+			}
+			// Batches of 5 objects have gone to Weaviate by now.
+			if got, err := s.SearchText(ctx, "chunks", "wombat", 10); err != nil || len(got) != 0 {
+				t.Fatalf("uncommitted chunks visible: %v, %v", ids(got), err)
+			}
+			if got, err := s.SearchText(ctx, "chunks", "quokka", 10); err != nil || !slices.Equal(ids(got), ids(old)) {
+				t.Fatalf("old version not whole while writing: %v, %v", ids(got), err)
+			}
+			if got, err := s.SearchVector(ctx, "chunks", embed("wombat lighthouse"), 50); err != nil || len(got) != containing(pages, "chunks", "") {
+				t.Fatalf("dense search while writing: %d results, %v", len(got), err)
+			} else {
+				for _, p := range got {
+					if strings.Contains(p.Text, "wombat") {
+						t.Fatalf("uncommitted chunk %s found by dense search", p.ChunkID)
+					}
+				}
+			}
+			if info, err := s.Document(ctx, doc.Source); err != nil || info.Pages != 2 {
+				t.Fatalf("record changed before commit: %+v, %v", info, err)
+			}
+		}
+		if !commit {
+			if err := w.Rollback(); err != nil {
+				t.Fatal(err)
+			}
+			info, _ := s.Document(ctx, doc.Source)
+			if n := countObjects(t, s, chunkClass, doc.ID); n != info.Chunks {
+				t.Fatalf("after rollback %d chunk objects, the committed version has %d", n, info.Chunks)
+			}
+			continue
+		}
+		if err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.SearchText(ctx, "chunks", "quokka", 10); err != nil || len(got) != 0 {
+			t.Fatalf("old version after commit: %v, %v", ids(got), err)
+		}
+		if got, err := s.SearchText(ctx, "chunks", "wombat", 10); err != nil || len(got) != containing(pages2, "chunks", "wombat") {
+			t.Fatalf("new version after commit: %v, %v", ids(got), err)
+		}
+	}
+}
+
+// containing counts the chunks of a split whose text holds word.
+func containing(pages []document.Page, split, word string) int {
+	n := 0
+	for _, p := range pages {
+		for _, c := range chunksWithVectors(p.Text, false) {
+			if c.Split == split && strings.Contains(p.Text[c.Start:c.End], word) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func TestWrongDimension(t *testing.T) {
+	ctx := context.Background()
+	s, uri := newWeaviate(t)
+	doc, pages := corpusDoc(0, 1, "")
+	writeDoc(t, s, doc, pages, true)
+	emb, err := s.Embedding(ctx)
+	if err != nil || emb.Dim != dim {
+		t.Fatalf("Embedding = %+v, %v", emb, err)
+	}
+	doc2, pages2 := corpusDoc(1, 1, "")
+	w, err := s.Begin(ctx, doc2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks := chunksWithVectors(pages2[0].Text, true)
+	chunks[1].Vector = chunks[1].Vector[:10]
+	err = w.AddPage(ctx, pages2[0], chunks)
+	var de *weaviate.DimensionError
+	if !errors.As(err, &de) || de.Have.Dim != dim || de.Got.Dim != 10 || !strings.Contains(err.Error(), uri[:strings.Index(uri, "&")]) {
+		t.Fatalf("AddPage with a short vector: %v", err)
+	}
+	w.Rollback()
+	if _, err := s.Document(ctx, doc2.Source); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("failed document visible: %v", err)
+	}
+	// A second process sees the recorded dimension.
+	s2 := openWeaviate(t, uri, false)
+	if _, err := s2.SearchVector(ctx, "chunks", make([]float32, 3), 2); !errors.As(err, &de) {
+		t.Fatalf("query of the wrong dimension: %v", err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	node := sharedNode(t)
+
+	t.Run("missing without create", func(t *testing.T) {
+		_, err := weaviate.Open(ctx, node.URI("Nothing"+weaviateSuffix(t)), store.Options{})
+		var ce *store.CollectionError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "does not exist") {
+			t.Fatalf("got %v", err)
+		}
+	})
+
+	t.Run("schema mismatch", func(t *testing.T) {
+		name := "Foreign" + weaviateSuffix(t)
+		s, _ := newWeaviate(t) // any store, for its client
+		err := s.Client().Schema().ClassCreator().WithClass(foreignClass(name + "Chunk")).Do(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = weaviate.Open(ctx, node.URI(name), store.Options{Create: true, Splits: testSplits})
+		var se *weaviate.SchemaError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), `no property "terms"`) || !strings.Contains(err.Error(), "collection="+name) {
+			t.Fatalf("got %v", err)
+		}
+	})
+
+	t.Run("reopen keeps splits", func(t *testing.T) {
+		_, uri := newWeaviate(t)
+		s, err := weaviate.Open(ctx, uri, store.Options{Splits: []store.Split{{Name: "other", Size: 10}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.Splits(ctx)
+		if !slices.Equal(got, testSplits) {
+			t.Fatalf("splits %v", got)
+		}
+	})
+}
+
+func TestGraphQLSeesCollection(t *testing.T) {
+	// What distill writes is ordinary Weaviate data: other tools can read it.
+	ctx := context.Background()
+	s, _ := newWeaviate(t)
+	doc, pages := corpusDoc(5, 1, "")
+	writeDoc(t, s, doc, pages, true)
+	chunkClass, _, _ := s.Classes()
+	res, err := s.Client().GraphQL().Get().WithClassName(chunkClass).
+		WithFields(graphql.Field{Name: "doc_id"}, graphql.Field{Name: "split"}).WithLimit(100).Do(ctx)
+	if err != nil || len(res.Errors) > 0 {
+		t.Fatalf("GraphQL: %v %v", err, res)
+	}
+	got := res.Data["Get"].(map[string]any)[chunkClass].([]any)
+	if len(got) == 0 {
+		t.Fatal("GraphQL found no chunks")
+	}
+}

@@ -1,0 +1,338 @@
+// Package weaviate keeps a distill collection in Weaviate, a distributed
+// vector database, through its official Go client: chunks with their
+// vectors, pages, document records and the collection's own record live in
+// three Weaviate collections (classes) named after the distill collection.
+// Dense, BM25 and hybrid search run inside Weaviate.
+//
+// A document is written under a fresh generation id: its pages and chunks
+// go in first, invisible, and the document record naming that generation is
+// written last, in one object write. Readers keep only chunks whose
+// generation is the one their document record names, so nobody ever sees a
+// half-written or half-deleted document; superseded generations are deleted
+// afterwards, and whatever a crash leaves behind is reported (and removed)
+// by Check.
+package weaviate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/weaviate/weaviate-go-client/v5/weaviate"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/auth"
+	wgrpc "github.com/weaviate/weaviate-go-client/v5/weaviate/grpc"
+
+	"github.com/distill-rag/distill/store"
+)
+
+func init() { store.Register("weaviate", Open) }
+
+// Environment variables read when the URI does not say.
+const (
+	EnvAPIKey = "DISTILL_WEAVIATE_API_KEY"
+	EnvGRPC   = "DISTILL_WEAVIATE_GRPC"
+)
+
+// Defaults of the URI options.
+const (
+	DefaultCollection  = "Distill"
+	DefaultGRPCPort    = 50051
+	DefaultTimeout     = 30 * time.Second
+	DefaultBatchSize   = 200
+	DefaultConsistency = "QUORUM"
+)
+
+// Config is a parsed weaviate: URI.
+type Config struct {
+	// URL is Weaviate's REST endpoint, http(s)://host:port.
+	URL *url.URL
+	// GRPC is the gRPC endpoint, host:port.
+	GRPC string
+	// Collection names the distill collection; its Weaviate classes are
+	// Collection+"Chunk", +"Page" and +"Document".
+	Collection string
+	APIKey     string
+	// Timeout bounds each request to Weaviate.
+	Timeout time.Duration
+	// Batch is how many objects go to Weaviate in one batch request.
+	Batch int
+	// Replicas and Shards shape new classes; 0 leaves Weaviate's default.
+	Replicas, Shards int
+	// Consistency is the replica consistency of reads and writes: ONE,
+	// QUORUM or ALL.
+	Consistency string
+	// Retries is how many times a failed idempotent request is repeated.
+	Retries int
+}
+
+// URIError reports a weaviate: URI that cannot be used.
+type URIError struct {
+	URI    string
+	Reason string
+}
+
+func (e *URIError) Error() string {
+	return fmt.Sprintf("store %q: %s (want weaviate:http://HOST:PORT?collection=NAME&grpc=HOST:PORT)", e.URI, e.Reason)
+}
+
+// UserError marks the error as the user's to fix.
+func (e *URIError) UserError() {}
+
+// ParseURI reads "weaviate:http://HOST:PORT?opt=value&...". Options:
+// collection, grpc (port or host:port; default the REST host and port
+// 50051, or $DISTILL_WEAVIATE_GRPC), api_key (better:
+// $DISTILL_WEAVIATE_API_KEY), timeout, batch, replicas, shards,
+// consistency, retries.
+func ParseURI(raw string) (Config, error) {
+	bad := func(format string, args ...any) (Config, error) {
+		return Config{}, &URIError{URI: redact(raw), Reason: fmt.Sprintf(format, args...)}
+	}
+	rest, ok := strings.CutPrefix(raw, "weaviate:")
+	if !ok {
+		return bad("not a weaviate: URI")
+	}
+	u, err := url.Parse(rest)
+	if err != nil {
+		return bad("%v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return bad("the address must start with http:// or https://")
+	}
+	if u.Host == "" {
+		return bad("no host")
+	}
+	if u.Path != "" && u.Path != "/" {
+		return bad("unexpected path %q; name the collection with ?collection=NAME", u.Path)
+	}
+	c := Config{
+		Collection:  DefaultCollection,
+		Timeout:     DefaultTimeout,
+		Batch:       DefaultBatchSize,
+		Consistency: DefaultConsistency,
+		Retries:     4,
+		APIKey:      os.Getenv(EnvAPIKey),
+		GRPC:        os.Getenv(EnvGRPC),
+	}
+	if u.Port() == "" {
+		if u.Scheme == "https" {
+			u.Host = net.JoinHostPort(u.Hostname(), "443")
+		} else {
+			u.Host = net.JoinHostPort(u.Hostname(), "8080")
+		}
+	}
+	q := u.Query()
+	for key, vals := range q {
+		v := vals[len(vals)-1]
+		var err error
+		switch key {
+		case "collection":
+			c.Collection = v
+		case "grpc":
+			c.GRPC = v
+		case "api_key":
+			c.APIKey = v
+		case "timeout":
+			c.Timeout, err = time.ParseDuration(v)
+			if err == nil && c.Timeout <= 0 {
+				err = errors.New("must be positive")
+			}
+		case "batch":
+			c.Batch, err = positive(v)
+		case "replicas":
+			c.Replicas, err = positive(v)
+		case "shards":
+			c.Shards, err = positive(v)
+		case "retries":
+			c.Retries, err = strconv.Atoi(v)
+			if err == nil && c.Retries < 0 {
+				err = errors.New("must be 0 or more")
+			}
+		case "consistency":
+			c.Consistency = strings.ToUpper(v)
+			if c.Consistency != "ONE" && c.Consistency != "QUORUM" && c.Consistency != "ALL" {
+				err = errors.New("must be ONE, QUORUM or ALL")
+			}
+		default:
+			return bad("unknown option %q (known: api_key, batch, collection, consistency, grpc, replicas, retries, shards, timeout)", key)
+		}
+		if err != nil {
+			return bad("option %s=%s: %v", key, v, err)
+		}
+	}
+	if !validClassPrefix(c.Collection) {
+		return bad("collection %q must start with a letter and hold only letters, digits and '_'", c.Collection)
+	}
+	c.Collection = strings.ToUpper(c.Collection[:1]) + c.Collection[1:]
+	switch {
+	case c.GRPC == "":
+		c.GRPC = net.JoinHostPort(u.Hostname(), strconv.Itoa(DefaultGRPCPort))
+	case !strings.Contains(c.GRPC, ":"):
+		if _, err := positive(c.GRPC); err != nil {
+			return bad("grpc=%s: want a port or host:port", c.GRPC)
+		}
+		c.GRPC = net.JoinHostPort(u.Hostname(), c.GRPC)
+	}
+	u.RawQuery = ""
+	u.Path = ""
+	c.URL = u
+	return c, nil
+}
+
+func positive(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, errors.New("not a number")
+	}
+	if n <= 0 {
+		return 0, errors.New("must be positive")
+	}
+	return n, nil
+}
+
+func validClassPrefix(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !(letter || i > 0 && (r == '_' || r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return true
+}
+
+// redact hides an api_key option in a URI shown in errors.
+func redact(raw string) string {
+	i := strings.Index(raw, "api_key=")
+	if i < 0 {
+		return raw
+	}
+	j := strings.IndexByte(raw[i:], '&')
+	if j < 0 {
+		return raw[:i] + "api_key=REDACTED"
+	}
+	return raw[:i] + "api_key=REDACTED" + raw[i+j:]
+}
+
+// String names the store in errors and listings: its address and collection.
+func (c Config) String() string {
+	return fmt.Sprintf("weaviate:%s?collection=%s", c.URL, c.Collection)
+}
+
+// Store is a distill collection kept in Weaviate.
+type Store struct {
+	cfg    Config
+	client *weaviate.Client
+	names  classNames
+
+	mu     sync.Mutex // guards meta
+	meta   collectionMeta
+	closed bool
+}
+
+var (
+	_ store.VectorStore       = (*Store)(nil)
+	_ store.HybridSearcher    = (*Store)(nil)
+	_ store.Exporter          = (*Store)(nil)
+	_ store.EmbeddingRecorder = (*Store)(nil)
+)
+
+// Open opens the collection a weaviate: URI names, creating its classes
+// when opts.Create is set and they do not exist.
+func Open(ctx context.Context, uri string, opts store.Options) (store.Store, error) {
+	cfg, err := ParseURI(uri)
+	if err != nil {
+		return nil, err
+	}
+	return OpenConfig(ctx, cfg, opts)
+}
+
+// OpenConfig is Open with a parsed configuration, returning the concrete type.
+func OpenConfig(ctx context.Context, cfg Config, opts store.Options) (*Store, error) {
+	wc := weaviate.Config{
+		Host:       cfg.URL.Host,
+		Scheme:     cfg.URL.Scheme,
+		Timeout:    cfg.Timeout,
+		GrpcConfig: &wgrpc.Config{Host: cfg.GRPC, Secured: cfg.URL.Scheme == "https"},
+	}
+	if cfg.APIKey != "" {
+		wc.AuthConfig = auth.ApiKey{Value: cfg.APIKey}
+	}
+	client, err := weaviate.NewClient(wc)
+	if err != nil {
+		return nil, &Error{Store: cfg.String(), Op: "connect", Err: err}
+	}
+	s := &Store{cfg: cfg, client: client, names: namesFor(cfg.Collection)}
+	if err := s.open(ctx, opts); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Config returns the store's configuration.
+func (s *Store) Config() Config { return s.cfg }
+
+// Client returns the Weaviate client, for tools and tests.
+func (s *Store) Client() *weaviate.Client { return s.client }
+
+// Classes returns the Weaviate classes that hold the collection: chunks,
+// pages and documents.
+func (s *Store) Classes() (chunk, page, doc string) {
+	return s.names.chunk, s.names.page, s.names.doc
+}
+
+// Close releases the store. The client keeps no resources that need
+// releasing besides idle connections, which are closed with it.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
+}
+
+// Splits returns the collection's splits.
+func (s *Store) Splits(context.Context) ([]store.Split, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]store.Split(nil), s.meta.Splits...), nil
+}
+
+func (s *Store) split(name string) (store.Split, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sp := range s.meta.Splits {
+		if sp.Name == name {
+			return sp, true
+		}
+	}
+	return store.Split{}, false
+}
+
+// UnknownSplitError names a split the collection does not have.
+type UnknownSplitError struct {
+	Store string
+	Split string
+	Known []string
+}
+
+func (e *UnknownSplitError) Error() string {
+	return fmt.Sprintf("%s: the collection has no split %q (it has: %s)", e.Store, e.Split, strings.Join(e.Known, ", "))
+}
+
+func (s *Store) unknownSplit(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var known []string
+	for _, sp := range s.meta.Splits {
+		known = append(known, sp.Name)
+	}
+	return &UnknownSplitError{Store: s.cfg.String(), Split: name, Known: known}
+}
