@@ -98,12 +98,12 @@ func ParseURI(raw string) (Config, error) {
 	if !ok {
 		return bad("not a weaviate: URI")
 	}
+	if !strings.HasPrefix(rest, "http://") && !strings.HasPrefix(rest, "https://") {
+		return bad("the address must start with http:// or https://")
+	}
 	u, err := url.Parse(rest)
 	if err != nil {
 		return bad("%v", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return bad("the address must start with http:// or https://")
 	}
 	if u.Host == "" {
 		return bad("no host")

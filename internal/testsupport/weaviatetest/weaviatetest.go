@@ -340,22 +340,48 @@ func baseEnv() []string {
 	return out
 }
 
+func waitListening(n *Node, port int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-n.done:
+			return fmt.Errorf("weaviate node %s exited while starting:\n%s", n.Name, n.Log())
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("weaviate node %s does not listen on %d after %s:\n%s", n.Name, port, timeout, n.Log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // waitReady polls until every node is ready and sees all of them.
 func waitReady(nodes []*Node, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: 2 * time.Second}
 	for _, n := range nodes {
 		for {
-			select {
-			case <-n.done:
-				return fmt.Errorf("weaviate node %s exited while starting:\n%s", n.Name, n.Log())
-			default:
+			for _, m := range nodes {
+				select {
+				case <-m.done:
+					return fmt.Errorf("weaviate node %s exited while starting:\n%s", m.Name, m.Log())
+				default:
+				}
 			}
 			if ready(client, n, len(nodes)) {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("weaviate node %s not ready after %s:\n%s", n.Name, timeout, n.Log())
+				var logs strings.Builder
+				for _, m := range nodes {
+					fmt.Fprintf(&logs, "--- %s (%s):\n%s\n", m.Name, m.Dir, m.Log())
+				}
+				return fmt.Errorf("weaviate node %s not ready after %s:\n%s", n.Name, timeout, logs.String())
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
@@ -447,6 +473,14 @@ func startCluster(bin string, size int) ([]*Node, func(), error) {
 		if err := n.start(bin, join, raftJoin); err != nil {
 			stopAll()
 			return nil, nil, err
+		}
+		if i == 0 && size > 1 {
+			// The others join through node0's gossip port, and give up
+			// at once if it is not listening yet.
+			if err := waitListening(n, n.Gossip, time.Minute); err != nil {
+				stopAll()
+				return nil, nil, err
+			}
 		}
 	}
 	if err := waitReady(nodes, 3*time.Minute); err != nil {

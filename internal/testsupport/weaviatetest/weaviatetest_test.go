@@ -21,3 +21,15 @@ func TestSingleNode(t *testing.T) {
 		t.Fatal("node still answers after Stop")
 	}
 }
+
+func TestCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three servers")
+	}
+	nodes := StartCluster(t, 3)
+	for _, n := range nodes {
+		if !ready(http.DefaultClient, n, 3) {
+			t.Fatalf("%s does not see three healthy nodes", n.Name)
+		}
+	}
+}

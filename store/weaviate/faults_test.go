@@ -1,0 +1,217 @@
+package weaviate_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/distill-rag/distill/internal/testsupport/weaviatetest"
+	"github.com/distill-rag/distill/store"
+	"github.com/distill-rag/distill/store/weaviate"
+)
+
+func TestParseURI(t *testing.T) {
+	t.Setenv(weaviate.EnvAPIKey, "")
+	t.Setenv(weaviate.EnvGRPC, "")
+	tests := []struct {
+		uri     string
+		want    weaviate.Config
+		wantErr string
+	}{
+		{uri: "weaviate:http://127.0.0.1:8080", want: weaviate.Config{GRPC: "127.0.0.1:50051", Collection: "Distill", Timeout: 30 * time.Second, Batch: 200, Consistency: "QUORUM", Retries: 4}},
+		{uri: "weaviate:http://db:9000?collection=manuals&grpc=9001&batch=50&replicas=3&shards=2&consistency=one&timeout=5s&retries=0",
+			want: weaviate.Config{GRPC: "db:9001", Collection: "Manuals", Timeout: 5 * time.Second, Batch: 50, Replicas: 3, Shards: 2, Consistency: "ONE"}},
+		{uri: "weaviate:https://cluster.example?grpc=grpc.example:443&api_key=s3cret", want: weaviate.Config{GRPC: "grpc.example:443", APIKey: "s3cret", Collection: "Distill", Timeout: 30 * time.Second, Batch: 200, Consistency: "QUORUM", Retries: 4}},
+		{uri: "weaviate:127.0.0.1:8080", wantErr: "http:// or https://"},
+		{uri: "weaviate:http://h:1/Manuals", wantErr: "?collection=NAME"},
+		{uri: "weaviate:http://h:1?collection=9lives", wantErr: "must start with a letter"},
+		{uri: "weaviate:http://h:1?collection=my-docs", wantErr: "must start with a letter"},
+		{uri: "weaviate:http://h:1?batch=0", wantErr: "batch=0: must be positive"},
+		{uri: "weaviate:http://h:1?timeout=soon", wantErr: "timeout=soon"},
+		{uri: "weaviate:http://h:1?consistency=MOST", wantErr: "ONE, QUORUM or ALL"},
+		{uri: "weaviate:http://h:1?grpc=abc", wantErr: "want a port or host:port"},
+		{uri: "weaviate:http://h:1?colection=x", wantErr: `unknown option "colection"`},
+		{uri: "weaviate:http://h:1?api_key=s3cret&colection=x", wantErr: "api_key=REDACTED"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.uri, func(t *testing.T) {
+			got, err := weaviate.ParseURI(tc.uri)
+			if tc.wantErr != "" {
+				var ue *weaviate.URIError
+				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "s3cret") {
+					t.Fatalf("error %v, want a URIError containing %q without the key", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.URL = nil
+			if got != tc.want {
+				t.Fatalf("got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+	t.Run("environment", func(t *testing.T) {
+		t.Setenv(weaviate.EnvAPIKey, "from-env")
+		t.Setenv(weaviate.EnvGRPC, "10.0.0.1:7000")
+		got, err := weaviate.ParseURI("weaviate:http://h:1")
+		if err != nil || got.APIKey != "from-env" || got.GRPC != "10.0.0.1:7000" || got.URL.String() != "http://h:1" {
+			t.Fatalf("got %+v, %v", got, err)
+		}
+	})
+}
+
+// fakeWeaviate answers the first request distill makes, reading the
+// schema of the chunk class, as a failing Weaviate would.
+func fakeWeaviate(t *testing.T, handle func(w http.ResponseWriter, r *http.Request)) (uri string, requests *atomic.Int64) {
+	requests = &atomic.Int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/v1/meta" { // the client asks for the server version
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"hostname":"http://[::]:8080","modules":{},"version":"1.35.2"}`))
+			return
+		}
+		requests.Add(1)
+		if r.Method != http.MethodGet || r.URL.Path != "/v1/schema/FaultsChunk" {
+			t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
+			http.NotFound(w, r)
+			return
+		}
+		if got := r.Header.Get("Authorization"); got != "Bearer k3y" {
+			t.Errorf("Authorization header %q", got)
+		}
+		handle(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return "weaviate:" + srv.URL + "?collection=Faults&retries=2&grpc=127.0.0.1:1", requests
+}
+
+func TestFaults(t *testing.T) {
+	t.Setenv(weaviate.EnvAPIKey, "k3y")
+	ctx := context.Background()
+	open := func(uri string) error {
+		_, err := weaviate.Open(ctx, uri, store.Options{Create: true, Splits: testSplits})
+		return err
+	}
+	closedPort := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return addr
+	}
+	weaviateError := func(err error, wants ...string) {
+		t.Helper()
+		var we *weaviate.Error
+		if !errors.As(err, &we) {
+			t.Fatalf("error %v (%T) is not a *weaviate.Error", err, err)
+		}
+		for _, w := range append(wants, "weaviate:http://", "collection=Faults") {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q does not say %q", err, w)
+			}
+		}
+	}
+
+	t.Run("down", func(t *testing.T) {
+		start := time.Now()
+		err := open("weaviate:http://" + closedPort() + "?collection=Faults&retries=2")
+		weaviateError(err, "cannot connect", "after 3 attempts")
+		if time.Since(start) > 10*time.Second {
+			t.Errorf("gave up after %s", time.Since(start))
+		}
+	})
+	t.Run("server error", func(t *testing.T) {
+		uri, n := fakeWeaviate(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte(`{"error":[{"message":"could not read schema: disk I/O error"}]}`))
+		})
+		weaviateError(open(uri), "Weaviate answered 500: could not read schema: disk I/O error")
+		if n.Load() != 1 {
+			t.Errorf("a plain server error was sent %d times; it is not transient", n.Load())
+		}
+	})
+	t.Run("unavailable then up", func(t *testing.T) {
+		uri, n := fakeWeaviate(t, func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"error":[{"message":"not ready"}]}`))
+		})
+		weaviateError(open(uri), "Weaviate answered 503: not ready", "after 3 attempts")
+		if n.Load() != 3 {
+			t.Errorf("503 was tried %d times, want 3 (retries=2)", n.Load())
+		}
+	})
+	t.Run("slow", func(t *testing.T) {
+		release := make(chan struct{})
+		uri, _ := fakeWeaviate(t, func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		})
+		defer close(release)
+		err := open(strings.Replace(uri, "retries=2", "retries=0&timeout=300ms", 1))
+		weaviateError(err, "no answer in time")
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		uri, _ := fakeWeaviate(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+		ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		_, err := weaviate.Open(ctx, uri, store.Options{Create: true, Splits: testSplits})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+// TestServerGoesDown kills a server under an open store: every operation
+// fails with an error naming the store, and nothing hangs.
+func TestServerGoesDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts its own server")
+	}
+	ctx := context.Background()
+	node := weaviatetest.StartCluster(t, 1)[0]
+	s := openWeaviate(t, node.URI("Down", "retries=1", "timeout=5s"), true)
+	doc, pages := corpusDoc(0, 2, "")
+	writeDoc(t, s, doc, pages, true)
+	node.Kill()
+	checks := map[string]func() error{
+		"search":    func() error { _, err := s.SearchText(ctx, "chunks", "zeppelin", 3); return err },
+		"dense":     func() error { _, err := s.SearchVector(ctx, "chunks", embed("zeppelin"), 3); return err },
+		"documents": func() error { _, err := s.Documents(ctx); return err },
+		"page":      func() error { _, err := s.Page(ctx, doc.ID, 1); return err },
+		"delete":    func() error { _, err := s.Delete(ctx, doc.ID); return err },
+		"write": func() error {
+			w, err := s.Begin(ctx, doc)
+			if err != nil {
+				return err
+			}
+			defer w.Rollback()
+			if err := w.AddPage(ctx, pages[0], chunksWithVectors(pages[0].Text, true)); err != nil {
+				return err
+			}
+			return w.Commit(ctx)
+		},
+	}
+	for name, check := range checks {
+		t.Run(name, func(t *testing.T) {
+			err := check()
+			var we *weaviate.Error
+			if !errors.As(err, &we) || !strings.Contains(err.Error(), "collection=Down") ||
+				!strings.Contains(err.Error(), "cannot") {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
+}
