@@ -16,7 +16,8 @@ import (
 	_ "github.com/distill-rag/distill/model/hashembed" // the toy embedding model, hash:DIM
 	"github.com/distill-rag/distill/retrieve"
 	"github.com/distill-rag/distill/store"
-	_ "github.com/distill-rag/distill/store/sqlite" // the embedded store
+	_ "github.com/distill-rag/distill/store/sqlite"   // the embedded store
+	_ "github.com/distill-rag/distill/store/weaviate" // weaviate: store URIs
 	"github.com/distill-rag/distill/technique"
 )
 
@@ -25,6 +26,9 @@ type Options struct {
 	// DB is the collection: a directory for the embedded store, or a store
 	// URI. Empty means DefaultDB().
 	DB string
+	// Store is a store URI (e.g. weaviate:http://HOST:PORT?collection=X)
+	// that takes precedence over DB; see StoreURI.
+	Store string
 	// Create makes the collection when it does not exist.
 	Create bool
 	// Config is the configuration; nil loads it from ConfigFile.
@@ -108,10 +112,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 			return nil, err
 		}
 	}
-	db := opts.DB
-	if db == "" {
-		db = DefaultDB()
-	}
+	db := StoreURI(opts, cfg)
 	st, err := store.Open(ctx, db, store.Options{Create: opts.Create, Splits: cfg.Splits})
 	if err != nil {
 		return nil, err
@@ -206,8 +207,13 @@ func (e *Engine) Close() error {
 	return e.store.Close()
 }
 
-// DB returns the collection's location.
-func (e *Engine) DB() string { return e.db }
+// DB returns the collection's location, without secrets a URI may hold.
+func (e *Engine) DB() string {
+	if n, ok := e.store.(fmt.Stringer); ok {
+		return n.String()
+	}
+	return e.db
+}
 
 // Store returns the collection's store.
 func (e *Engine) Store() store.Store { return e.store }

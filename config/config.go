@@ -36,6 +36,10 @@ type Config struct {
 	Answer     Answer
 	Models     Models
 	Files      []string // the files read, defaults first ("<built-in>")
+
+	// Store is the collection's store URI (e.g. weaviate:http://HOST:PORT);
+	// empty means the embedded store at the --db directory.
+	Store string
 }
 
 // Models are model URIs from the file's models section; flags and
@@ -138,6 +142,7 @@ type file struct {
 	Techniques yaml.Node `yaml:"techniques"`
 	Answer     yaml.Node `yaml:"answer"`
 	Models     yaml.Node `yaml:"models"`
+	Store      string    `yaml:"store"`
 }
 
 // Parse reads a configuration file laid over base (nil for none).
@@ -148,6 +153,7 @@ func Parse(name string, data []byte, base *Config) (*Config, error) {
 		cfg.Techniques = append(cfg.Techniques, base.Techniques...)
 		cfg.Answer = base.Answer
 		cfg.Models = base.Models
+		cfg.Store = base.Store
 		cfg.Files = append(cfg.Files, base.Files...)
 	}
 	cfg.Files = append(cfg.Files, name)
@@ -167,6 +173,9 @@ func Parse(name string, data []byte, base *Config) (*Config, error) {
 	}
 	if err := cfg.parseTechniques(name, &f.Techniques); err != nil {
 		return nil, err
+	}
+	if f.Store != "" {
+		cfg.Store = f.Store
 	}
 	if f.Answer.Kind != 0 {
 		prompt := cfg.Answer.PromptFile

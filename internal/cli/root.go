@@ -27,6 +27,7 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	db             string
+	store          string
 	configFile     string
 	models         distill.Models
 	noCache        bool
@@ -100,6 +101,7 @@ Start with:  distill demo`,
 		Version:       Version,
 	}
 	root.PersistentFlags().StringVar(&a.db, "db", "", "collection directory (default $DISTILL_DB or "+distill.DefaultDB()+")")
+	root.PersistentFlags().StringVar(&a.store, "store", "", "store URI, e.g. weaviate:http://127.0.0.1:8080?collection=Letters (default $DISTILL_STORE, the config's store, else the embedded store at --db)")
 	root.PersistentFlags().StringVar(&a.configFile, "config", "", "configuration file (default $DISTILL_CONFIG or the user config directory's distill/config.yaml)")
 	root.PersistentFlags().StringVar(&a.models.LLM, "llm", "", "language model URI, e.g. ollama:mixtral (default $DISTILL_LLM; none = offline)")
 	root.PersistentFlags().StringVar(&a.models.Embed, "embed", "", "embedding model URI, e.g. tei:http://127.0.0.1:8080 (default $DISTILL_EMBED)")
@@ -113,6 +115,7 @@ Start with:  distill demo`,
 	root.AddCommand(a.benchCmd())
 	root.AddCommand(a.serveCmd())
 	root.AddCommand(a.reindexCmd())
+	root.AddCommand(a.migrateCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{cmd: c.CommandPath(), err: err}
 	})
@@ -132,7 +135,7 @@ func (e *flagError) UserError() {}
 
 // open opens the engine on the selected collection.
 func (a *app) open(ctx context.Context, create bool) (*distill.Engine, error) {
-	eng, err := distill.Open(ctx, distill.Options{DB: a.db, Create: create, ConfigFile: a.configFile, Models: a.models, NoCache: a.noCache})
+	eng, err := distill.Open(ctx, distill.Options{DB: a.db, Store: a.store, Create: create, ConfigFile: a.configFile, Models: a.models, NoCache: a.noCache})
 	if err != nil {
 		return nil, err
 	}

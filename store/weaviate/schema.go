@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -241,6 +242,9 @@ func (s *Store) open(ctx context.Context, opts store.Options) error {
 			return err
 		}
 		problems = append(problems, compareClass(c, have)...)
+		if c.Class == s.names.chunk && have.InvertedIndexConfig != nil && have.InvertedIndexConfig.UsingBlockMaxWAND {
+			s.blockMax = true
+		}
 	}
 	if len(problems) > 0 {
 		return &SchemaError{Store: s.cfg.String(), Problems: problems}
@@ -279,7 +283,18 @@ func (s *Store) open(ctx context.Context, opts store.Options) error {
 		return &store.CollectionError{Path: s.cfg.String(), Reason: fmt.Sprintf("schema version %d is newer than this distill understands (%d); upgrade distill", meta.Version, SchemaVersion)}
 	}
 	s.meta = meta
+	if s.blockMax || len(missing) > 0 && s.checkBlockMax(ctx) {
+		slog.Warn("Weaviate ranks BM25 with BlockMax WAND for this collection, which in Weaviate 1.35 was seen to miss the best chunks at small limits; start Weaviate with USE_INVERTED_SEARCHABLE=false before creating collections (see docs/weaviate.md)", "store", s.cfg.String())
+	}
 	return nil
+}
+
+// checkBlockMax reads back a class just created to see how Weaviate ranks
+// BM25 in it: the server, not the client, decides.
+func (s *Store) checkBlockMax(ctx context.Context) bool {
+	c, err := s.client.Schema().ClassGetter().WithClassName(s.names.chunk).Do(ctx)
+	s.blockMax = err == nil && c.InvertedIndexConfig != nil && c.InvertedIndexConfig.UsingBlockMaxWAND
+	return s.blockMax
 }
 
 // compareClass lists how an existing class differs from the one distill

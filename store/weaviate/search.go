@@ -3,6 +3,7 @@ package weaviate
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
@@ -137,16 +138,37 @@ func (s *Store) searchLive(ctx context.Context, op string, k int, build func(*gr
 		if err != nil {
 			return nil, err
 		}
-		var out []document.Passage
+		type hit struct {
+			p   document.Passage
+			seq int
+		}
+		var hits []hit
 		for _, r := range res {
-			if gens[str(r.Properties[propDocID])] != str(r.Properties[propGen]) || len(out) == k {
+			if gens[str(r.Properties[propDocID])] != str(r.Properties[propGen]) {
 				continue
 			}
 			p := passageOf(r.Properties)
 			p.Score = score(r)
-			out = append(out, p)
+			hits = append(hits, hit{p, int(num(r.Properties[propSeq]))})
 		}
-		if len(out) >= k || len(res) < limit {
+		// Weaviate orders equal scores by its internal ids, which depend
+		// on the order a batch happened to be applied in; order them by
+		// document and position instead, so results are reproducible.
+		sort.SliceStable(hits, func(i, j int) bool {
+			a, b := hits[i], hits[j]
+			if a.p.Score != b.p.Score {
+				return a.p.Score > b.p.Score
+			}
+			if a.p.DocID != b.p.DocID {
+				return a.p.DocID < b.p.DocID
+			}
+			return a.seq < b.seq
+		})
+		if len(hits) >= k || len(res) < limit {
+			out := make([]document.Passage, 0, min(k, len(hits)))
+			for _, h := range hits[:min(k, len(hits))] {
+				out = append(out, h.p)
+			}
 			return out, nil
 		}
 		limit *= 4

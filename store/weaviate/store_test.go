@@ -461,3 +461,63 @@ func TestGraphQLSeesCollection(t *testing.T) {
 		t.Fatal("GraphQL found no chunks")
 	}
 }
+
+// TestOrphans abandons a write half way, as a crash would, and checks that
+// nobody sees it, that FindOrphans reports it and RemoveOrphans removes it.
+func TestOrphans(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newWeaviate(t, "batch=4")
+	doc, pages := corpusDoc(3, 2, "")
+	writeDoc(t, s, doc, pages, true)
+	o, err := s.FindOrphans(ctx)
+	if err != nil || o.Total() != 0 || len(o.Missing) != 0 || o.Documents != 1 {
+		t.Fatalf("clean collection: %+v, %v", o, err)
+	}
+
+	crashed, cpages := corpusDoc(5, 2, "quokka")
+	w, err := s.Begin(ctx, crashed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range cpages {
+		if err := w.AddPage(ctx, p, chunksWithVectors(p.Text, true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// No Commit, no Rollback: the process died here.
+	if got, err := s.SearchText(ctx, "chunks", "quokka cider", 5); err != nil || len(got) != 0 {
+		t.Fatalf("abandoned write visible: %v, %v", ids(got), err)
+	}
+	o, err = s.FindOrphans(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunkClass, _, _ := s.Classes()
+	written := countObjects(t, s, chunkClass, crashed.ID)
+	if written == 0 || o.Chunks != written || o.Pages == 0 || len(o.ByDocument) != 1 || o.ByDocument[crashed.ID] == nil {
+		t.Fatalf("orphans %+v, %d chunk objects written", o, written)
+	}
+	n, err := s.RemoveOrphans(ctx, o)
+	if err != nil || n != o.Total() {
+		t.Fatalf("RemoveOrphans = %d, %v; want %d", n, err, o.Total())
+	}
+	if o, err := s.FindOrphans(ctx); err != nil || o.Total() != 0 {
+		t.Fatalf("after removal: %+v, %v", o, err)
+	}
+	if got, err := s.SearchText(ctx, "chunks", "volcano magma", 3); err != nil || len(got) != 3 {
+		t.Fatalf("the committed document suffered: %v, %v", ids(got), err)
+	}
+
+	// A chunk lost from under a record is reported too.
+	where := filters.Where().WithOperator(filters.And).WithOperands([]*filters.WhereBuilder{
+		filters.Where().WithPath([]string{"doc_id"}).WithOperator(filters.Equal).WithValueText(doc.ID),
+		filters.Where().WithPath([]string{"seq"}).WithOperator(filters.Equal).WithValueInt(0),
+	})
+	if _, err := s.Client().Batch().ObjectsBatchDeleter().WithClassName(chunkClass).WithWhere(where).Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	o, err = s.FindOrphans(ctx)
+	if err != nil || len(o.Missing) != 1 || !strings.HasPrefix(o.Missing[0], doc.ID) {
+		t.Fatalf("missing chunks not reported: %+v, %v", o, err)
+	}
+}

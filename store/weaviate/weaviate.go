@@ -233,6 +233,10 @@ type Store struct {
 	client *weaviate.Client
 	names  classNames
 
+	// blockMax says Weaviate ranks BM25 in the chunk class with BlockMax
+	// WAND (see docs/weaviate.md).
+	blockMax bool
+
 	mu     sync.Mutex // guards meta
 	meta   collectionMeta
 	closed bool
@@ -276,6 +280,9 @@ func OpenConfig(ctx context.Context, cfg Config, opts store.Options) (*Store, er
 	}
 	return s, nil
 }
+
+// String names the store: its address and collection, never its key.
+func (s *Store) String() string { return s.cfg.String() }
 
 // Config returns the store's configuration.
 func (s *Store) Config() Config { return s.cfg }

@@ -1,0 +1,121 @@
+package weaviate
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
+)
+
+// Orphans are page and chunk objects no document record makes visible:
+// what an interrupted write or delete leaves behind, or a write still in
+// progress.
+type Orphans struct {
+	// ByDocument counts orphaned objects per document id and generation.
+	ByDocument map[string]map[string]int `json:"by_document"`
+	Chunks     int                       `json:"chunks"`
+	Pages      int                       `json:"pages"`
+	// Documents and Objects count what was scanned.
+	Documents int `json:"documents"`
+	Objects   int `json:"objects"`
+	// Missing lists documents whose record names objects that are not
+	// there (a record written over a failed write would do that).
+	Missing []string `json:"missing,omitempty"`
+}
+
+// Total is the number of orphaned objects.
+func (o *Orphans) Total() int { return o.Chunks + o.Pages }
+
+// FindOrphans scans every page and chunk object and reports those of no
+// visible generation, and documents whose chunks are not all there. A
+// write running meanwhile shows up as orphans until it commits.
+func (s *Store) FindOrphans(ctx context.Context) (*Orphans, error) {
+	recs, err := s.records(ctx)
+	if err != nil {
+		return nil, err
+	}
+	live := make(map[string]string, len(recs))
+	wantChunks := make(map[string]int, len(recs))
+	for _, r := range recs {
+		live[r.info.ID] = r.gen
+		wantChunks[r.info.ID] = r.info.Chunks
+	}
+	o := &Orphans{ByDocument: map[string]map[string]int{}, Documents: len(recs)}
+	haveChunks := map[string]int{}
+	for _, class := range []string{s.names.chunk, s.names.page} {
+		err := s.scan(ctx, class, func(docID, gen string) {
+			o.Objects++
+			if live[docID] == gen {
+				if class == s.names.chunk {
+					haveChunks[docID]++
+				}
+				return
+			}
+			if o.ByDocument[docID] == nil {
+				o.ByDocument[docID] = map[string]int{}
+			}
+			o.ByDocument[docID][gen]++
+			if class == s.names.chunk {
+				o.Chunks++
+			} else {
+				o.Pages++
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for id, n := range wantChunks {
+		if haveChunks[id] != n {
+			o.Missing = append(o.Missing, fmt.Sprintf("%s: record says %d chunks, %d found", id, n, haveChunks[id]))
+		}
+	}
+	sort.Strings(o.Missing)
+	return o, nil
+}
+
+// scan walks every object of a class with Weaviate's cursor.
+func (s *Store) scan(ctx context.Context, class string, fn func(docID, gen string)) error {
+	after := ""
+	for {
+		res, err := s.search(ctx, "scan "+class, func(q *graphql.Search) *graphql.Search {
+			q = q.WithCollection(class).WithLimit(1000).WithProperties(propDocID, propGen).WithMetadata(&graphql.Metadata{ID: true})
+			if after != "" {
+				q = q.WithAfter(after)
+			}
+			return q
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			fn(str(r.Properties[propDocID]), str(r.Properties[propGen]))
+		}
+		if len(res) < 1000 {
+			return nil
+		}
+		after = res[len(res)-1].ID
+	}
+}
+
+// RemoveOrphans deletes the objects FindOrphans reported. Run it when no
+// write is in progress: a running write's objects look orphaned until it
+// commits.
+func (s *Store) RemoveOrphans(ctx context.Context, o *Orphans) (int, error) {
+	removed := 0
+	for docID, gens := range o.ByDocument {
+		for gen := range gens {
+			where := and(whereText(propDocID, filters.Equal, docID), whereText(propGen, filters.Equal, gen))
+			for _, class := range []string{s.names.chunk, s.names.page} {
+				n, err := s.deleteWhere(ctx, "remove orphans of "+docID, class, where)
+				removed += n
+				if err != nil {
+					return removed, err
+				}
+			}
+		}
+	}
+	return removed, nil
+}
