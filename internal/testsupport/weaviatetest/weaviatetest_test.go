@@ -1,7 +1,11 @@
 package weaviatetest
 
 import (
+	"context"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -31,5 +35,22 @@ func TestCluster(t *testing.T) {
 		if !ready(http.DefaultClient, n, 3) {
 			t.Fatalf("%s does not see three healthy nodes", n.Name)
 		}
+	}
+}
+
+// TestInstallFailure checks that a server that cannot be built is reported
+// with the command and its output (Binary then skips or fails with it).
+func TestInstallFailure(t *testing.T) {
+	t.Setenv(EnvCache, t.TempDir())
+	t.Setenv("GOMODCACHE", t.TempDir())
+	t.Setenv("GOPROXY", "off")
+	t.Setenv("GOFLAGS", "-modcacherw")
+	_, err := Install(context.Background(), nil)
+	if err == nil || !strings.Contains(err.Error(), "go install "+Module+"@"+Version) || !strings.Contains(err.Error(), "GOPROXY") && !strings.Contains(err.Error(), "module lookup disabled") {
+		t.Fatalf("got %v", err)
+	}
+	dir, _ := CacheDir()
+	if _, err := os.Stat(filepath.Join(dir, "weaviate-server")); !os.IsNotExist(err) {
+		t.Fatalf("a failed build left a binary: %v", err)
 	}
 }
