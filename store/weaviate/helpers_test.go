@@ -153,7 +153,13 @@ func openWeaviate(t testing.TB, uri string, create bool) *weaviate.Store {
 // newWeaviate opens a new collection on the shared server.
 func newWeaviate(t testing.TB, opts ...string) (*weaviate.Store, string) {
 	t.Helper()
-	uri := weaviatetest.Shared(t).URI(weaviatetest.Collection(t), opts...)
+	var nonEmpty []string
+	for _, o := range opts {
+		if o != "" {
+			nonEmpty = append(nonEmpty, o)
+		}
+	}
+	uri := weaviatetest.Shared(t).URI(weaviatetest.Collection(t), nonEmpty...)
 	return openWeaviate(t, uri, true), uri
 }
 
