@@ -131,11 +131,29 @@ func transient(err error) bool {
 		errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
 }
 
+// unreachable reports an error that says the node itself is gone, rather
+// than busy: another node may answer at once.
+func unreachable(err error) bool {
+	var ce *fault.WeaviateClientError
+	if errors.As(err, &ce) && ce.DerivedFromError != nil {
+		err = ce.DerivedFromError
+	}
+	if st, ok := status.FromError(err); ok {
+		return st.Code() == codes.Unavailable
+	}
+	var ne net.Error
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) && !ne.Timeout()
+}
+
 // retry runs an idempotent request, repeating it with jittered exponential
 // backoff while it fails transiently, at most cfg.Retries more times.
 func (s *Store) retry(ctx context.Context, op string, fn func(ctx context.Context) error) error {
 	delay := 100 * time.Millisecond
+	// Every node gets a chance on top of the retries.
+	limit := s.cfg.Retries + len(s.clients) - 1
 	for attempt := 0; ; attempt++ {
+		client := s.Client()
 		err := fn(ctx)
 		if err == nil {
 			return nil
@@ -143,11 +161,15 @@ func (s *Store) retry(ctx context.Context, op string, fn func(ctx context.Contex
 		if ctx.Err() != nil {
 			return s.fail(op, ctx.Err())
 		}
-		if attempt >= s.cfg.Retries || !transient(err) {
+		if attempt >= limit || !transient(err) {
 			if attempt > 0 {
 				op = fmt.Sprintf("%s (after %d attempts)", op, attempt+1)
 			}
 			return s.fail(op, err)
+		}
+		if unreachable(err) && len(s.clients) > 1 {
+			s.failover(client)
+			continue // another node: no need to wait
 		}
 		sleep := delay/2 + rand.N(delay)
 		select {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,6 +29,9 @@ func TestParseURI(t *testing.T) {
 		{uri: "weaviate:http://db:9000?collection=manuals&grpc=9001&batch=50&replicas=3&shards=2&consistency=one&timeout=5s&retries=0",
 			want: weaviate.Config{GRPC: "db:9001", Collection: "Manuals", Timeout: 5 * time.Second, Batch: 50, Replicas: 3, Shards: 2, Consistency: "ONE"}},
 		{uri: "weaviate:https://cluster.example?grpc=grpc.example:443&api_key=s3cret", want: weaviate.Config{GRPC: "grpc.example:443", APIKey: "s3cret", Collection: "Distill", Timeout: 30 * time.Second, Batch: 200, Consistency: "QUORUM", Retries: 4}},
+		{uri: "weaviate:http://h1:8080,h2?collection=x&grpc=h1:1", wantErr: "one host:port per node"},
+		{uri: "weaviate:http://h1:8080,h2?grpc=1,2,3", wantErr: "one gRPC port for all nodes or one per node (2)"},
+		{uri: "weaviate:http://h1:8080,?grpc=1", wantErr: `bad node address ""`},
 		{uri: "weaviate:127.0.0.1:8080", wantErr: "http:// or https://"},
 		{uri: "weaviate:http://h:1/Manuals", wantErr: "?collection=NAME"},
 		{uri: "weaviate:http://h:1?collection=9lives", wantErr: "must start with a letter"},
@@ -52,12 +56,33 @@ func TestParseURI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got.URL = nil
-			if got != tc.want {
+			if len(got.Nodes) == 0 || got.Nodes[0].URL != got.URL || got.Nodes[0].GRPC != got.GRPC {
+				t.Fatalf("nodes %+v do not start with the URL and gRPC endpoint", got.Nodes)
+			}
+			got.URL, got.Nodes = nil, nil
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got %+v\nwant %+v", got, tc.want)
 			}
 		})
 	}
+	t.Run("several nodes", func(t *testing.T) {
+		got, err := weaviate.ParseURI("weaviate:http://h1:8080,h2,10.0.0.3:9000?grpc=50051,h2:6000,7000&collection=c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nodes []string
+		for _, n := range got.Nodes {
+			nodes = append(nodes, n.URL.String()+" "+n.GRPC)
+		}
+		want := []string{"http://h1:8080 h1:50051", "http://h2:8080 h2:6000", "http://10.0.0.3:9000 10.0.0.3:7000"}
+		if strings.Join(nodes, "|") != strings.Join(want, "|") || got.String() != "weaviate:http://h1:8080,h2:8080,10.0.0.3:9000?collection=C" {
+			t.Fatalf("nodes %q, String %s", nodes, got.String())
+		}
+		one, err := weaviate.ParseURI("weaviate:http://h1,h2?grpc=7000")
+		if err != nil || one.Nodes[1].GRPC != "h2:7000" {
+			t.Fatalf("one gRPC port for all: %+v, %v", one.Nodes, err)
+		}
+	})
 	t.Run("environment", func(t *testing.T) {
 		t.Setenv(weaviate.EnvAPIKey, "from-env")
 		t.Setenv(weaviate.EnvGRPC, "10.0.0.1:7000")

@@ -32,7 +32,7 @@ func (s *Store) upsert(ctx context.Context, op string, objs []*models.Object) er
 func (s *Store) upsertBatch(ctx context.Context, op string, objs []*models.Object) error {
 	pending := objs
 	return s.retry(ctx, op, func(ctx context.Context) error {
-		res, err := s.client.Batch().ObjectsBatcher().WithObjects(pending...).WithConsistencyLevel(s.cfg.Consistency).Do(ctx)
+		res, err := s.Client().Batch().ObjectsBatcher().WithObjects(pending...).WithConsistencyLevel(s.cfg.Consistency).Do(ctx)
 		if err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func objectError(r models.ObjectsGetResponse) string {
 func (s *Store) getObject(ctx context.Context, class, id string) (map[string]any, bool, error) {
 	var obj *models.Object
 	err := s.retry(ctx, "read "+class+" "+id, func(ctx context.Context) error {
-		objs, err := s.client.Data().ObjectsGetter().WithClassName(class).WithID(id).WithConsistencyLevel(s.cfg.Consistency).Do(ctx)
+		objs, err := s.Client().Data().ObjectsGetter().WithClassName(class).WithID(id).WithConsistencyLevel(s.cfg.Consistency).Do(ctx)
 		if err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func (s *Store) deleteWhere(ctx context.Context, op, class string, where *filter
 		var res *models.BatchDeleteResponse
 		err := s.retry(ctx, op, func(ctx context.Context) error {
 			var err error
-			res, err = s.client.Batch().ObjectsBatchDeleter().WithClassName(class).WithWhere(where).
+			res, err = s.Client().Batch().ObjectsBatchDeleter().WithClassName(class).WithWhere(where).
 				WithConsistencyLevel(s.cfg.Consistency).WithOutput("minimal").Do(ctx)
 			return err
 		})
@@ -139,7 +139,7 @@ func (s *Store) deleteWhere(ctx context.Context, op, class string, where *filter
 func (s *Store) search(ctx context.Context, op string, build func(*graphql.Search) *graphql.Search) ([]graphql.SearchResult, error) {
 	var out []graphql.SearchResult
 	err := s.retry(ctx, op, func(ctx context.Context) error {
-		q := s.client.Experimental().Search().WithConsistencyLevel(s.cfg.Consistency)
+		q := s.Client().Experimental().Search().WithConsistencyLevel(s.cfg.Consistency)
 		var err error
 		out, err = build(q).Do(ctx)
 		return err

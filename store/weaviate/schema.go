@@ -231,7 +231,7 @@ func (s *Store) open(ctx context.Context, opts store.Options) error {
 		var have *models.Class
 		err := s.retry(ctx, "read the schema", func(ctx context.Context) error {
 			var err error
-			have, err = s.client.Schema().ClassGetter().WithClassName(c.Class).Do(ctx)
+			have, err = s.Client().Schema().ClassGetter().WithClassName(c.Class).Do(ctx)
 			return err
 		})
 		if isNotFound(err) {
@@ -258,7 +258,7 @@ func (s *Store) open(ctx context.Context, opts store.Options) error {
 	}
 	for _, c := range missing {
 		err := s.retry(ctx, "create class "+c.Class, func(ctx context.Context) error {
-			return s.client.Schema().ClassCreator().WithClass(c).Do(ctx)
+			return s.Client().Schema().ClassCreator().WithClass(c).Do(ctx)
 		})
 		if err != nil && !alreadyExists(err) {
 			return err
@@ -292,7 +292,7 @@ func (s *Store) open(ctx context.Context, opts store.Options) error {
 // checkBlockMax reads back a class just created to see how Weaviate ranks
 // BM25 in it: the server, not the client, decides.
 func (s *Store) checkBlockMax(ctx context.Context) bool {
-	c, err := s.client.Schema().ClassGetter().WithClassName(s.names.chunk).Do(ctx)
+	c, err := s.Client().Schema().ClassGetter().WithClassName(s.names.chunk).Do(ctx)
 	s.blockMax = err == nil && c.InvertedIndexConfig != nil && c.InvertedIndexConfig.UsingBlockMaxWAND
 	return s.blockMax
 }

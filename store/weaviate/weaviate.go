@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/weaviate/weaviate-go-client/v5/weaviate"
@@ -55,6 +56,9 @@ type Config struct {
 	URL *url.URL
 	// GRPC is the gRPC endpoint, host:port.
 	GRPC string
+	// Nodes are every node the URI names, the first being URL and GRPC:
+	// requests go to one, and move to the next when it cannot be reached.
+	Nodes []Node
 	// Collection names the distill collection; its Weaviate classes are
 	// Collection+"Chunk", +"Page" and +"Document".
 	Collection string
@@ -70,6 +74,12 @@ type Config struct {
 	Consistency string
 	// Retries is how many times a failed idempotent request is repeated.
 	Retries int
+}
+
+// Node is one Weaviate node's endpoints.
+type Node struct {
+	URL  *url.URL
+	GRPC string
 }
 
 // URIError reports a weaviate: URI that cannot be used.
@@ -98,10 +108,17 @@ func ParseURI(raw string) (Config, error) {
 	if !ok {
 		return bad("not a weaviate: URI")
 	}
-	if !strings.HasPrefix(rest, "http://") && !strings.HasPrefix(rest, "https://") {
+	scheme, after, ok := strings.Cut(rest, "://")
+	if !ok || scheme != "http" && scheme != "https" {
 		return bad("the address must start with http:// or https://")
 	}
-	u, err := url.Parse(rest)
+	// Several nodes: http://h1:8080,h2:8080?grpc=50051,50051
+	hostEnd := strings.IndexAny(after, "/?")
+	if hostEnd < 0 {
+		hostEnd = len(after)
+	}
+	hosts := strings.Split(after[:hostEnd], ",")
+	u, err := url.Parse(scheme + "://" + hosts[0] + after[hostEnd:])
 	if err != nil {
 		return bad("%v", err)
 	}
@@ -119,13 +136,6 @@ func ParseURI(raw string) (Config, error) {
 		Retries:     4,
 		APIKey:      os.Getenv(EnvAPIKey),
 		GRPC:        os.Getenv(EnvGRPC),
-	}
-	if u.Port() == "" {
-		if u.Scheme == "https" {
-			u.Host = net.JoinHostPort(u.Hostname(), "443")
-		} else {
-			u.Host = net.JoinHostPort(u.Hostname(), "8080")
-		}
 	}
 	q := u.Query()
 	for key, vals := range q {
@@ -170,18 +180,33 @@ func ParseURI(raw string) (Config, error) {
 		return bad("collection %q must start with a letter and hold only letters, digits and '_'", c.Collection)
 	}
 	c.Collection = strings.ToUpper(c.Collection[:1]) + c.Collection[1:]
-	switch {
-	case c.GRPC == "":
-		c.GRPC = net.JoinHostPort(u.Hostname(), strconv.Itoa(DefaultGRPCPort))
-	case !strings.Contains(c.GRPC, ":"):
-		if _, err := positive(c.GRPC); err != nil {
-			return bad("grpc=%s: want a port or host:port", c.GRPC)
-		}
-		c.GRPC = net.JoinHostPort(u.Hostname(), c.GRPC)
+	grpcs := strings.Split(c.GRPC, ",")
+	if c.GRPC != "" && len(grpcs) != 1 && len(grpcs) != len(hosts) {
+		return bad("grpc=%s: give one gRPC port for all nodes or one per node (%d)", c.GRPC, len(hosts))
 	}
-	u.RawQuery = ""
-	u.Path = ""
-	c.URL = u
+	for i, h := range hosts {
+		nu, err := url.Parse(scheme + "://" + h)
+		if err != nil || nu.Host == "" || nu.Path != "" {
+			return bad("bad node address %q", h)
+		}
+		if nu.Port() == "" {
+			nu.Host = net.JoinHostPort(nu.Hostname(), map[string]string{"http": "8080", "https": "443"}[scheme])
+		}
+		g := grpcs[min(i, len(grpcs)-1)]
+		switch {
+		case g == "":
+			g = net.JoinHostPort(nu.Hostname(), strconv.Itoa(DefaultGRPCPort))
+		case !strings.Contains(g, ":"):
+			if _, err := positive(g); err != nil {
+				return bad("grpc=%s: want a port or host:port", c.GRPC)
+			}
+			g = net.JoinHostPort(nu.Hostname(), g)
+		case len(hosts) > 1 && len(grpcs) == 1:
+			return bad("grpc=%s: with several nodes give a port, or one host:port per node", c.GRPC)
+		}
+		c.Nodes = append(c.Nodes, Node{URL: nu, GRPC: g})
+	}
+	c.URL, c.GRPC = c.Nodes[0].URL, c.Nodes[0].GRPC
 	return c, nil
 }
 
@@ -224,14 +249,26 @@ func redact(raw string) string {
 
 // String names the store in errors and listings: its address and collection.
 func (c Config) String() string {
-	return fmt.Sprintf("weaviate:%s?collection=%s", c.URL, c.Collection)
+	hosts := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		hosts[i] = n.URL.Host
+	}
+	if len(hosts) == 0 && c.URL != nil {
+		hosts = []string{c.URL.Host}
+	}
+	scheme := "http"
+	if c.URL != nil {
+		scheme = c.URL.Scheme
+	}
+	return fmt.Sprintf("weaviate:%s://%s?collection=%s", scheme, strings.Join(hosts, ","), c.Collection)
 }
 
 // Store is a distill collection kept in Weaviate.
 type Store struct {
-	cfg    Config
-	client *weaviate.Client
-	names  classNames
+	cfg     Config
+	clients []*weaviate.Client // one per node
+	current atomic.Int64       // index of the client in use
+	names   classNames
 
 	// blockMax says Weaviate ranks BM25 in the chunk class with BlockMax
 	// WAND (see docs/weaviate.md).
@@ -261,20 +298,26 @@ func Open(ctx context.Context, uri string, opts store.Options) (store.Store, err
 
 // OpenConfig is Open with a parsed configuration, returning the concrete type.
 func OpenConfig(ctx context.Context, cfg Config, opts store.Options) (*Store, error) {
-	wc := weaviate.Config{
-		Host:       cfg.URL.Host,
-		Scheme:     cfg.URL.Scheme,
-		Timeout:    cfg.Timeout,
-		GrpcConfig: &wgrpc.Config{Host: cfg.GRPC, Secured: cfg.URL.Scheme == "https"},
+	if len(cfg.Nodes) == 0 {
+		cfg.Nodes = []Node{{URL: cfg.URL, GRPC: cfg.GRPC}}
 	}
-	if cfg.APIKey != "" {
-		wc.AuthConfig = auth.ApiKey{Value: cfg.APIKey}
+	s := &Store{cfg: cfg, names: namesFor(cfg.Collection)}
+	for _, n := range cfg.Nodes {
+		wc := weaviate.Config{
+			Host:       n.URL.Host,
+			Scheme:     n.URL.Scheme,
+			Timeout:    cfg.Timeout,
+			GrpcConfig: &wgrpc.Config{Host: n.GRPC, Secured: n.URL.Scheme == "https"},
+		}
+		if cfg.APIKey != "" {
+			wc.AuthConfig = auth.ApiKey{Value: cfg.APIKey}
+		}
+		client, err := weaviate.NewClient(wc)
+		if err != nil {
+			return nil, &Error{Store: cfg.String(), Op: "connect to " + n.URL.Host, Err: err}
+		}
+		s.clients = append(s.clients, client)
 	}
-	client, err := weaviate.NewClient(wc)
-	if err != nil {
-		return nil, &Error{Store: cfg.String(), Op: "connect", Err: err}
-	}
-	s := &Store{cfg: cfg, client: client, names: namesFor(cfg.Collection)}
 	if err := s.open(ctx, opts); err != nil {
 		return nil, err
 	}
@@ -287,8 +330,17 @@ func (s *Store) String() string { return s.cfg.String() }
 // Config returns the store's configuration.
 func (s *Store) Config() Config { return s.cfg }
 
-// Client returns the Weaviate client, for tools and tests.
-func (s *Store) Client() *weaviate.Client { return s.client }
+// Client returns the Weaviate client in use, for tools and tests.
+func (s *Store) Client() *weaviate.Client { return s.clients[s.current.Load()%int64(len(s.clients))] }
+
+// failover moves to the next node after the one that failed, unless another
+// request moved already.
+func (s *Store) failover(failed *weaviate.Client) {
+	i := s.current.Load()
+	if len(s.clients) > 1 && s.clients[i%int64(len(s.clients))] == failed {
+		s.current.CompareAndSwap(i, i+1)
+	}
+}
 
 // Classes returns the Weaviate classes that hold the collection: chunks,
 // pages and documents.

@@ -249,7 +249,7 @@ func (s *Store) Delete(ctx context.Context, docIDs ...string) (int, error) {
 		}
 		if found {
 			err := s.retry(ctx, "delete "+id, func(ctx context.Context) error {
-				err := s.client.Data().Deleter().WithClassName(s.names.doc).WithID(s.docUUID(id)).WithConsistencyLevel(s.cfg.Consistency).Do(ctx)
+				err := s.Client().Data().Deleter().WithClassName(s.names.doc).WithID(s.docUUID(id)).WithConsistencyLevel(s.cfg.Consistency).Do(ctx)
 				if isNotFound(err) {
 					return nil
 				}
