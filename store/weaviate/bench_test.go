@@ -124,7 +124,10 @@ func BenchmarkStores(b *testing.B) {
 		open func(b *testing.B) store.Store
 	}{
 		{"embedded", func(b *testing.B) store.Store { return newSQLite(b) }},
-		{"weaviate", func(b *testing.B) store.Store { s, _ := newWeaviate(b, os.Getenv("DISTILL_BENCH_WEAVIATE_OPTS")); return s }},
+		{"weaviate", func(b *testing.B) store.Store {
+			s, _ := newWeaviate(b, os.Getenv("DISTILL_BENCH_WEAVIATE_OPTS"))
+			return s
+		}},
 	}
 	for _, st := range stores {
 		// One ingest of the whole collection, timed here and reported by
