@@ -183,6 +183,11 @@ func TestWeaviateStore(t *testing.T) {
 		t.Fatalf("rm: %+v, then %d documents", rm, len(ls.Documents))
 	}
 
+	out, errs, code = run(t, "--store", wv, "check")
+	if code != 0 || !strings.Contains(out, "links") {
+		t.Fatalf("check: exit %d: %s %s", code, out, errs)
+	}
+
 	t.Run("errors name the store", func(t *testing.T) {
 		_, errs, code := run(t, "--store", "weaviate:http://127.0.0.1:1?collection=Gone&retries=0", "ls")
 		if code != 1 || !strings.Contains(errs, "weaviate:http://127.0.0.1:1?collection=Gone") || !strings.Contains(errs, "cannot connect") {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
+
+	"github.com/distill-rag/distill/store"
 )
 
 // Orphans are page and chunk objects no document record makes visible:
@@ -118,4 +120,93 @@ func (s *Store) RemoveOrphans(ctx context.Context, o *Orphans) (int, error) {
 		}
 	}
 	return removed, nil
+}
+
+var _ store.Checker = (*Store)(nil)
+
+// maxProblems bounds the problems one check lists; the rest are counted.
+const maxProblems = 50
+
+// Check verifies the collection for distill check: that its classes are
+// still what distill writes ("schema"), and that every page and chunk
+// object belongs to a visible document and every document has all its
+// chunks ("links"). With opts.Repair it removes the orphaned objects and
+// checks again; missing chunks can only be re-ingested. Run a repair when
+// no ingest is running: a write in progress looks orphaned until it
+// commits.
+func (s *Store) Check(ctx context.Context, opts store.CheckOptions) (*store.CheckReport, error) {
+	rep := &store.CheckReport{}
+	checks, orphans, err := s.check(ctx, rep)
+	if err != nil {
+		return nil, err
+	}
+	rep.Checks = checks
+	if !opts.Repair || orphans.Total() == 0 {
+		return rep, nil
+	}
+	n, err := s.RemoveOrphans(ctx, orphans)
+	if err != nil {
+		return rep, err
+	}
+	rep.Repaired = append(rep.Repaired, fmt.Sprintf("removed %d orphaned objects", n))
+	after, _, err := s.check(ctx, rep)
+	if err != nil {
+		return rep, err
+	}
+	rep.After = after
+	return rep, nil
+}
+
+func (s *Store) check(ctx context.Context, rep *store.CheckReport) ([]store.CheckResult, *Orphans, error) {
+	schema := store.CheckResult{Name: "schema"}
+	for _, want := range s.classes() {
+		have, err := s.Client().Schema().ClassGetter().WithClassName(want.Class).Do(ctx)
+		if err != nil {
+			if isNotFound(err) {
+				schema.Problems = append(schema.Problems, store.Problem{Check: "schema", Message: "class " + want.Class + " is missing"})
+				continue
+			}
+			return nil, nil, s.fail("check the schema", err)
+		}
+		for _, p := range compareClass(want, have) {
+			schema.Problems = append(schema.Problems, store.Problem{Check: "schema", Message: p})
+		}
+	}
+	o, err := s.FindOrphans(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := s.records(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep.Documents, rep.Pages, rep.Chunks = len(recs), 0, 0
+	for _, r := range recs {
+		rep.Pages += r.info.Pages
+		rep.Chunks += r.info.Chunks
+	}
+	links := store.CheckResult{Name: "links"}
+	add := func(repairable bool, format string, args ...any) {
+		if len(links.Problems) >= maxProblems {
+			links.Truncated++
+			return
+		}
+		links.Problems = append(links.Problems, store.Problem{Check: "links", Message: fmt.Sprintf(format, args...), Repairable: repairable})
+	}
+	docIDs := make([]string, 0, len(o.ByDocument))
+	for id := range o.ByDocument {
+		docIDs = append(docIDs, id)
+	}
+	sort.Strings(docIDs)
+	for _, id := range docIDs {
+		n := 0
+		for _, c := range o.ByDocument[id] {
+			n += c
+		}
+		add(true, "document %s: %d page and chunk objects of no visible version (an interrupted write or delete, or one in progress)", id, n)
+	}
+	for _, m := range o.Missing {
+		add(false, "document %s; remove it (distill rm) and ingest it again", m)
+	}
+	return []store.CheckResult{schema, links}, o, nil
 }

@@ -503,12 +503,19 @@ func TestOrphans(t *testing.T) {
 	if written == 0 || o.Chunks != written || o.Pages == 0 || len(o.ByDocument) != 1 || o.ByDocument[crashed.ID] == nil {
 		t.Fatalf("orphans %+v, %d chunk objects written", o, written)
 	}
-	n, err := s.RemoveOrphans(ctx, o)
-	if err != nil || n != o.Total() {
-		t.Fatalf("RemoveOrphans = %d, %v; want %d", n, err, o.Total())
+	rep, err := s.Check(ctx, store.CheckOptions{})
+	if err != nil || rep.OK() || len(rep.Problems()) != 1 || !rep.Problems()[0].Repairable || !strings.Contains(rep.Problems()[0].Message, crashed.ID) || rep.Documents != 1 {
+		t.Fatalf("Check: %+v, %v", rep, err)
+	}
+	rep, err = s.Check(ctx, store.CheckOptions{Repair: true})
+	if err != nil || !rep.OK() || len(rep.Repaired) != 1 || rep.After == nil {
+		t.Fatalf("Check --repair: %+v, %v", rep, err)
 	}
 	if o, err := s.FindOrphans(ctx); err != nil || o.Total() != 0 {
-		t.Fatalf("after removal: %+v, %v", o, err)
+		t.Fatalf("after repair: %+v, %v", o, err)
+	}
+	if n := countObjects(t, s, chunkClass, crashed.ID); n != 0 {
+		t.Fatalf("%d objects of the abandoned write left", n)
 	}
 	if got, err := s.SearchText(ctx, "chunks", "volcano magma", 3); err != nil || len(got) != 3 {
 		t.Fatalf("the committed document suffered: %v, %v", ids(got), err)
@@ -525,5 +532,9 @@ func TestOrphans(t *testing.T) {
 	o, err = s.FindOrphans(ctx)
 	if err != nil || len(o.Missing) != 1 || !strings.HasPrefix(o.Missing[0], doc.ID) {
 		t.Fatalf("missing chunks not reported: %+v, %v", o, err)
+	}
+	rep, err = s.Check(ctx, store.CheckOptions{Repair: true})
+	if err != nil || rep.OK() || len(rep.Problems()) != 1 || rep.Problems()[0].Repairable || !strings.Contains(rep.Problems()[0].Message, "ingest it again") {
+		t.Fatalf("Check with a lost chunk: %+v, %v", rep, err)
 	}
 }
