@@ -42,6 +42,7 @@ func TestParseURI(t *testing.T) {
 		{uri: "weaviate:http://h:1?grpc=abc", wantErr: "want a port or host:port"},
 		{uri: "weaviate:http://h:1?colection=x", wantErr: `unknown option "colection"`},
 		{uri: "weaviate:http://h:1?api_key=s3cret&colection=x", wantErr: "api_key=REDACTED"},
+		{uri: "weaviate:http://h:1?api_key=a&api_key=s3cret&batch=x", wantErr: "api_key=REDACTED&api_key=REDACTED&batch=x"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.uri, func(t *testing.T) {
@@ -239,4 +240,69 @@ func TestServerGoesDown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseURI checks that any URI either parses into a usable
+// configuration or is refused with a URIError that never shows a key.
+func FuzzParseURI(f *testing.F) {
+	for _, s := range []string{"weaviate:http://127.0.0.1:8080", "weaviate:https://a,b:9?grpc=1,2&api_key=s3cretK3y",
+		"weaviate:http://h?collection=X&timeout=1s&batch=3", "weaviate:http://[::1]:8080?grpc=[::1]:50051", "weaviate:http://h:1/x?api_key=s3cretK3y&batch=0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := weaviate.ParseURI(raw)
+		if err != nil {
+			var ue *weaviate.URIError
+			if !errors.As(err, &ue) {
+				t.Fatalf("%q: error %T %v", raw, err, err)
+			}
+			for _, key := range apiKeys(raw) {
+				if strings.Contains(err.Error(), key) {
+					t.Fatalf("%q: key %q shown in %v", raw, key, err)
+				}
+			}
+			return
+		}
+		if len(c.Nodes) == 0 || c.URL == nil || c.GRPC == "" || c.Batch <= 0 || c.Timeout <= 0 || c.Collection == "" {
+			t.Fatalf("%q parsed into an unusable %+v", raw, c)
+		}
+		if c.APIKey != "" && strings.Contains(c.String(), "api_key") {
+			t.Fatalf("%q: String shows the key: %s", raw, c.String())
+		}
+	})
+}
+
+// apiKeys returns the api_key values of a URI that appear nowhere else in
+// it, so that finding one in an error means the key leaked.
+func apiKeys(raw string) []string {
+	var keys []string
+	rest := raw
+	without := raw
+	for {
+		i := strings.Index(rest, "api_key=")
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len("api_key="):]
+		v := rest
+		if j := strings.IndexByte(v, '&'); j >= 0 {
+			v = v[:j]
+		}
+		keys = append(keys, v)
+		without = strings.Replace(without, "api_key="+v, "", 1)
+	}
+	for _, r := range raw {
+		if r < 0x20 || r > 0x7e {
+			return nil // errors quote such bytes as escapes, which could spell anything
+		}
+	}
+	var out []string
+	for _, k := range keys {
+		// Keys look like keys: long runs of letters and digits that the
+		// fixed wording of an error cannot contain by chance.
+		if len(k) >= 8 && strings.Trim(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == "" && !strings.Contains(without, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }

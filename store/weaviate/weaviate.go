@@ -102,7 +102,7 @@ func (e *URIError) UserError() {}
 // consistency, retries.
 func ParseURI(raw string) (Config, error) {
 	bad := func(format string, args ...any) (Config, error) {
-		return Config{}, &URIError{URI: redact(raw), Reason: fmt.Sprintf(format, args...)}
+		return Config{}, &URIError{URI: redact(raw), Reason: redact(fmt.Sprintf(format, args...))}
 	}
 	rest, ok := strings.CutPrefix(raw, "weaviate:")
 	if !ok {
@@ -120,7 +120,7 @@ func ParseURI(raw string) (Config, error) {
 	hosts := strings.Split(after[:hostEnd], ",")
 	u, err := url.Parse(scheme + "://" + hosts[0] + after[hostEnd:])
 	if err != nil {
-		return bad("%v", err)
+		return bad("%s", redact(err.Error()))
 	}
 	if u.Host == "" {
 		return bad("no host")
@@ -234,17 +234,23 @@ func validClassPrefix(s string) bool {
 	return true
 }
 
-// redact hides an api_key option in a URI shown in errors.
+// redact hides every api_key option in a URI shown in errors.
 func redact(raw string) string {
-	i := strings.Index(raw, "api_key=")
-	if i < 0 {
-		return raw
+	var b strings.Builder
+	for {
+		i := strings.Index(raw, "api_key=")
+		if i < 0 {
+			b.WriteString(raw)
+			return b.String()
+		}
+		b.WriteString(raw[:i] + "api_key=REDACTED")
+		raw = raw[i+len("api_key="):]
+		if j := strings.IndexByte(raw, '&'); j >= 0 {
+			raw = raw[j:]
+		} else {
+			raw = ""
+		}
 	}
-	j := strings.IndexByte(raw[i:], '&')
-	if j < 0 {
-		return raw[:i] + "api_key=REDACTED"
-	}
-	return raw[:i] + "api_key=REDACTED" + raw[i+j:]
 }
 
 // String names the store in errors and listings: its address and collection.
