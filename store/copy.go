@@ -39,12 +39,6 @@ type ExportedPage struct {
 	Chunks []Chunk
 }
 
-// EmbeddingRecorder is a VectorStore that can be told which model its
-// vectors come from before any are written, as a copy does.
-type EmbeddingRecorder interface {
-	RecordEmbedding(ctx context.Context, e Embedding) error
-}
-
 // CopyProgress reports a copy after each document.
 type CopyProgress struct {
 	Done, Total int
@@ -116,7 +110,7 @@ func Copy(ctx context.Context, dst, src Store, fromName, toName string, progress
 		if err != nil {
 			return rep, fmt.Errorf("read %s from %s: %w", info.Source, fromName, err)
 		}
-		if err := writeExported(ctx, dst, ed); err != nil {
+		if err := writeExported(ctx, dst, ed, rep.Embedding.Model); err != nil {
 			return rep, fmt.Errorf("write %s to %s: %w", info.Source, toName, err)
 		}
 		rep.Documents++
@@ -136,8 +130,13 @@ func Copy(ctx context.Context, dst, src Store, fromName, toName string, progress
 	return rep, nil
 }
 
-func writeExported(ctx context.Context, dst Store, ed ExportedDocument) (err error) {
-	w, err := dst.Begin(ctx, ed.Document)
+func writeExported(ctx context.Context, dst Store, ed ExportedDocument, model string) (err error) {
+	var w DocumentWriter
+	if model != "" {
+		w, err = dst.(VectorWriter).BeginVectors(ctx, ed.Document, model)
+	} else {
+		w, err = dst.Begin(ctx, ed.Document)
+	}
 	if err != nil {
 		return err
 	}
@@ -154,7 +153,9 @@ func writeExported(ctx context.Context, dst Store, ed ExportedDocument) (err err
 	return w.Commit(ctx)
 }
 
-// copyEmbedding carries the source's embedding model over to dst.
+// copyEmbedding checks that dst can take the source's vectors: it keeps
+// vectors, and has none or the same model's. The model is then recorded
+// by the first document written with it.
 func copyEmbedding(ctx context.Context, dst, src Store, incompatible func(string, ...any) error) (Embedding, error) {
 	vs, ok := src.(VectorStore)
 	if !ok {
@@ -164,7 +165,10 @@ func copyEmbedding(ctx context.Context, dst, src Store, incompatible func(string
 	if err != nil || emb == (Embedding{}) {
 		return emb, err
 	}
-	vd, ok := dst.(VectorStore)
+	if emb.Model == "" {
+		return emb, incompatible("the source's %d-dimension vectors name no embedding model", emb.Dim)
+	}
+	vd, ok := dst.(VectorWriter)
 	if !ok {
 		return emb, incompatible("the source has %d-dimension vectors from %q and the destination cannot store vectors", emb.Dim, emb.Model)
 	}
@@ -172,13 +176,8 @@ func copyEmbedding(ctx context.Context, dst, src Store, incompatible func(string
 	if err != nil {
 		return emb, err
 	}
-	if have != (Embedding{}) && have != emb {
+	if have.Model != "" && have.Model != emb.Model {
 		return emb, incompatible("the source's vectors come from %q (%d dimensions), the destination's from %q (%d dimensions)", emb.Model, emb.Dim, have.Model, have.Dim)
-	}
-	if rec, ok := dst.(EmbeddingRecorder); ok && have == (Embedding{}) {
-		if err := rec.RecordEmbedding(ctx, emb); err != nil {
-			return emb, err
-		}
 	}
 	return emb, nil
 }

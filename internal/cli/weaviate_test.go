@@ -16,16 +16,16 @@ import (
 
 // run runs the command line in-process and returns stdout, stderr and the
 // exit code.
-func run(t *testing.T, args ...string) (string, string, int) {
+func wvRun(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := cli.Main(args, strings.NewReader(""), &out, &errb)
 	return out.String(), errb.String(), code
 }
 
-func runJSON(t *testing.T, v any, args ...string) {
+func wvRunJSON(t *testing.T, v any, args ...string) {
 	t.Helper()
-	out, errs, code := run(t, args...)
+	out, errs, code := wvRun(t, args...)
 	if code != 0 {
 		t.Fatalf("distill %s: exit %d: %s", strings.Join(args, " "), code, errs)
 	}
@@ -109,12 +109,12 @@ func TestWeaviateStore(t *testing.T) {
 	var ing struct {
 		Files []struct{ Status string } `json:"files"`
 	}
-	runJSON(t, &ing, "--store", wv, "ingest", "--json", corpus)
+	wvRunJSON(t, &ing, "--store", wv, "ingest", "--json", corpus)
 	if len(ing.Files) != 4 || ing.Files[0].Status != "added" {
 		t.Fatalf("ingest into weaviate: %+v", ing)
 	}
-	runJSON(t, &ing, "--db", embedded, "ingest", "--json", corpus)
-	runJSON(t, &ing, "--store", wv, "ingest", "--json", corpus)
+	wvRunJSON(t, &ing, "--db", embedded, "ingest", "--json", corpus)
+	wvRunJSON(t, &ing, "--store", wv, "ingest", "--json", corpus)
 	for _, f := range ing.Files {
 		if f.Status != "unchanged" {
 			t.Fatalf("second ingest into weaviate was not a no-op: %+v", ing)
@@ -125,8 +125,8 @@ func TestWeaviateStore(t *testing.T) {
 	asks := map[string]askResult{}
 	for _, tech := range []string{"regular", "parent", "extract", "filter"} {
 		var w, e askResult
-		runJSON(t, &w, "--store", wv, "ask", "--json", "-t", tech, question)
-		runJSON(t, &e, "--db", embedded, "ask", "--json", "-t", tech, question)
+		wvRunJSON(t, &w, "--store", wv, "ask", "--json", "-t", tech, question)
+		wvRunJSON(t, &e, "--db", embedded, "ask", "--json", "-t", tech, question)
 		if len(w.Contexts) == 0 || w.Answer == "" {
 			t.Fatalf("%s on weaviate: no answer: %+v", tech, w)
 		}
@@ -143,7 +143,7 @@ func TestWeaviateStore(t *testing.T) {
 			DocID string `json:"doc_id"`
 		} `json:"documents"`
 	}
-	runJSON(t, &ls, "ls", "--json")
+	wvRunJSON(t, &ls, "ls", "--json")
 	if len(ls.Documents) != 4 {
 		t.Fatalf("ls via DISTILL_STORE: %+v", ls)
 	}
@@ -151,24 +151,24 @@ func TestWeaviateStore(t *testing.T) {
 
 	// Weaviate → embedded → Weaviate: every copy answers as its source did.
 	copyDir := filepath.Join(tmp, "copy")
-	out, errs, code := run(t, "--store", wv, "migrate", "--to", copyDir)
+	out, errs, code := wvRun(t, "--store", wv, "migrate", "--to", copyDir)
 	if code != 0 || !strings.Contains(out, "copied 4 documents") {
 		t.Fatalf("migrate to embedded: %d %s %s", code, out, errs)
 	}
 	wv2 := node.URI("NotesBack")
-	out, errs, code = run(t, "--db", copyDir, "migrate", "--to", wv2)
+	out, errs, code = wvRun(t, "--db", copyDir, "migrate", "--to", wv2)
 	if code != 0 || !strings.Contains(out, "copied 4 documents") {
 		t.Fatalf("migrate back to weaviate: %d %s %s", code, out, errs)
 	}
 	for tech, want := range asks {
 		var back askResult
-		runJSON(t, &back, "--store", wv2, "ask", "--json", "-t", tech, question)
+		wvRunJSON(t, &back, "--store", wv2, "ask", "--json", "-t", tech, question)
 		if back.key() != want.key() {
 			t.Errorf("%s after the round trip answers differently:\n%+v\n%+v", tech, back, want)
 		}
 		var e, c askResult
-		runJSON(t, &e, "--db", embedded, "ask", "--json", "-t", tech, question)
-		runJSON(t, &c, "--db", copyDir, "ask", "--json", "-t", tech, question)
+		wvRunJSON(t, &e, "--db", embedded, "ask", "--json", "-t", tech, question)
+		wvRunJSON(t, &c, "--db", copyDir, "ask", "--json", "-t", tech, question)
 		if c.Answer != e.Answer || len(c.Contexts) != len(e.Contexts) || c.Contexts[0].Text != e.Contexts[0].Text {
 			t.Errorf("%s: the embedded copy of the weaviate collection answers unlike the embedded original", tech)
 		}
@@ -177,31 +177,31 @@ func TestWeaviateStore(t *testing.T) {
 	var rm struct {
 		Removed []struct{ Source string } `json:"removed"`
 	}
-	runJSON(t, &rm, "--store", wv, "rm", "--json", filepath.Join(corpus, "reeds.md"))
-	runJSON(t, &ls, "--store", wv, "ls", "--json")
+	wvRunJSON(t, &rm, "--store", wv, "rm", "--json", filepath.Join(corpus, "reeds.md"))
+	wvRunJSON(t, &ls, "--store", wv, "ls", "--json")
 	if len(rm.Removed) != 1 || len(ls.Documents) != 3 {
 		t.Fatalf("rm: %+v, then %d documents", rm, len(ls.Documents))
 	}
 
-	out, errs, code = run(t, "--store", wv, "check")
+	out, errs, code = wvRun(t, "--store", wv, "check")
 	if code != 0 || !strings.Contains(out, "links") {
 		t.Fatalf("check: exit %d: %s %s", code, out, errs)
 	}
 
 	t.Run("errors name the store", func(t *testing.T) {
-		_, errs, code := run(t, "--store", "weaviate:http://127.0.0.1:1?collection=Gone&retries=0", "ls")
+		_, errs, code := wvRun(t, "--store", "weaviate:http://127.0.0.1:1?collection=Gone&retries=0", "ls")
 		if code != 1 || !strings.Contains(errs, "weaviate:http://127.0.0.1:1?collection=Gone") || !strings.Contains(errs, "cannot connect") {
 			t.Fatalf("exit %d: %s", code, errs)
 		}
-		_, errs, code = run(t, "--store", node.URI("Missing"), "ls")
+		_, errs, code = wvRun(t, "--store", node.URI("Missing"), "ls")
 		if code != 1 || !strings.Contains(errs, "does not exist") {
 			t.Fatalf("missing collection: exit %d: %s", code, errs)
 		}
-		_, errs, code = run(t, "--store", "weaviate:http://h?colection=x", "ls")
+		_, errs, code = wvRun(t, "--store", "weaviate:http://h?colection=x", "ls")
 		if code != 1 || !strings.Contains(errs, `unknown option "colection"`) {
 			t.Fatalf("bad URI: exit %d: %s", code, errs)
 		}
-		_, errs, code = run(t, "migrate")
+		_, errs, code = wvRun(t, "migrate")
 		if code != 1 || !strings.Contains(errs, "--to is required") {
 			t.Fatalf("migrate without --to: exit %d: %s", code, errs)
 		}

@@ -67,7 +67,19 @@ func (s *Store) export(ctx context.Context, tx *sql.Tx, docID string, ed *store.
 	for i, sp := range parentsFirst(s.splits) {
 		order[sp.Name] = i
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT id, page, split, start, end, parent FROM chunks WHERE document = ? ORDER BY page, seq`, row)
+	// Vectors of the active embedding, if the collection has one.
+	emb, err := activeEmbedding(ctx, tx)
+	if err != nil {
+		return err
+	}
+	var embID int64 = -1
+	dim := 0
+	if emb != nil {
+		embID, dim = emb.id, emb.dim
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT c.id, c.page, c.split, c.start, c.end, c.parent, v.vector
+		FROM chunks c LEFT JOIN vectors v ON v.chunk = c.id AND v.embedding = ?
+		WHERE c.document = ? ORDER BY c.page, c.seq`, embID, row)
 	if err != nil {
 		return err
 	}
@@ -82,8 +94,14 @@ func (s *Store) export(ctx context.Context, tx *sql.Tx, docID string, ed *store.
 	for rows.Next() {
 		var l loaded
 		var pageRow int64
-		if err := rows.Scan(&l.id, &pageRow, &l.chunk.Split, &l.chunk.Start, &l.chunk.End, &l.parent); err != nil {
+		var vec []byte
+		if err := rows.Scan(&l.id, &pageRow, &l.chunk.Split, &l.chunk.Start, &l.chunk.End, &l.parent, &vec); err != nil {
 			return err
+		}
+		if vec != nil {
+			if l.chunk.Vector, err = decodeVector(vec, dim); err != nil {
+				return fmt.Errorf("chunk %d: %w", l.id, err)
+			}
 		}
 		pi, ok := pageAt[pageRow]
 		if !ok {

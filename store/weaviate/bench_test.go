@@ -58,7 +58,7 @@ func ingestAll(b *testing.B, s store.Store, docs []benchDoc) int {
 		go func() {
 			defer wg.Done()
 			for d := range next {
-				wr, err := s.Begin(ctx, d.doc)
+				wr, err := begin(ctx, s, d.doc, true)
 				if err != nil {
 					b.Error(err)
 					return

@@ -219,7 +219,7 @@ func TestServerGoesDown(t *testing.T) {
 		"page":      func() error { _, err := s.Page(ctx, doc.ID, 1); return err },
 		"delete":    func() error { _, err := s.Delete(ctx, doc.ID); return err },
 		"write": func() error {
-			w, err := s.Begin(ctx, doc)
+			w, err := begin(ctx, s, doc, true)
 			if err != nil {
 				return err
 			}

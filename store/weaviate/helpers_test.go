@@ -121,7 +121,7 @@ func chunksWithVectors(text string, vectors bool) []store.Chunk {
 func writeDoc(t testing.TB, s store.Store, doc document.Document, pages []document.Page, vectors bool) {
 	t.Helper()
 	ctx := context.Background()
-	w, err := s.Begin(ctx, doc)
+	w, err := begin(ctx, s, doc, vectors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +134,17 @@ func writeDoc(t testing.TB, s store.Store, doc document.Document, pages []docume
 	if err := w.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// testModel names the test embedding.
+const testModel = "test-hash-64"
+
+// begin starts a document, with the test model's vectors when asked.
+func begin(ctx context.Context, s store.Store, doc document.Document, vectors bool) (store.DocumentWriter, error) {
+	if vectors {
+		return s.(store.VectorWriter).BeginVectors(ctx, doc, testModel)
+	}
+	return s.Begin(ctx, doc)
 }
 
 func openWeaviate(t testing.TB, uri string, create bool) *weaviate.Store {

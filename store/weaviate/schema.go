@@ -382,15 +382,8 @@ func (s *Store) Embedding(context.Context) (store.Embedding, error) {
 	return s.meta.Embedding, nil
 }
 
-// RecordEmbedding records the collection's embedding model. Recording a
-// different model in a collection that has one is refused: its vectors
-// would not be comparable.
-func (s *Store) RecordEmbedding(ctx context.Context, e store.Embedding) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.recordEmbeddingLocked(ctx, e)
-}
-
+// recordEmbeddingLocked records the collection's embedding model and
+// dimension with its first vector.
 func (s *Store) recordEmbeddingLocked(ctx context.Context, e store.Embedding) error {
 	have := s.meta.Embedding
 	if have == e {

@@ -3,6 +3,7 @@ package weaviate_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -316,7 +317,7 @@ func TestNoPartialDocumentVisible(t *testing.T) {
 
 	for _, commit := range []bool{false, true} {
 		doc2, pages2 := corpusDoc(4, 3, "wombat")
-		w, err := s.Begin(ctx, doc2)
+		w, err := begin(ctx, s, doc2, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -389,7 +390,7 @@ func TestWrongDimension(t *testing.T) {
 		t.Fatalf("Embedding = %+v, %v", emb, err)
 	}
 	doc2, pages2 := corpusDoc(1, 1, "")
-	w, err := s.Begin(ctx, doc2)
+	w, err := begin(ctx, s, doc2, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +482,7 @@ func TestOrphans(t *testing.T) {
 	}
 
 	crashed, cpages := corpusDoc(5, 2, "quokka")
-	w, err := s.Begin(ctx, crashed)
+	w, err := begin(ctx, s, crashed, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,5 +537,73 @@ func TestOrphans(t *testing.T) {
 	rep, err = s.Check(ctx, store.CheckOptions{Repair: true})
 	if err != nil || rep.OK() || len(rep.Problems()) != 1 || rep.Problems()[0].Repairable || !strings.Contains(rep.Problems()[0].Message, "ingest it again") {
 		t.Fatalf("Check with a lost chunk: %+v, %v", rep, err)
+	}
+}
+
+// TestCopyWithVectors copies an embedded collection with vectors into
+// Weaviate and back: documents, pages, chunks and vectors come back
+// identical, and dense search finds the same chunks in all three.
+func TestCopyWithVectors(t *testing.T) {
+	ctx := context.Background()
+	src := newSQLite(t)
+	for i := 0; i < 4; i++ {
+		doc, pages := corpusDoc(i, 2, "")
+		writeDoc(t, src, doc, pages, true)
+	}
+	w, _ := newWeaviate(t)
+	rep, err := store.Copy(ctx, w, src, "embedded", w.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Documents != 4 || rep.Vectors == 0 || rep.Embedding != (store.Embedding{Model: testModel, Dim: dim}) {
+		t.Fatalf("copy report %+v", rep)
+	}
+	back := newSQLite(t)
+	if _, err := store.Copy(ctx, back, w, w.String(), "back", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []store.VectorStore{w, back} {
+		if e, err := s.Embedding(ctx); err != nil || e != rep.Embedding {
+			t.Fatalf("embedding after copy: %+v, %v", e, err)
+		}
+	}
+	docs, err := src.Documents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range docs {
+		want, err := src.ExportDocument(ctx, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, s := range map[string]store.Exporter{"weaviate": w, "back": back} {
+			got, err := s.ExportDocument(ctx, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: %s differs from the original", name, d.Source)
+			}
+		}
+	}
+	for _, q := range []string{"zeppelin hydrogen", "clarinet oboe", "volcano"} {
+		want, err := src.SearchVector(ctx, "chunks", embed(q), 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, s := range map[string]store.VectorStore{"weaviate": w, "back": back} {
+			got, err := s.SearchVector(ctx, "chunks", embed(q), 5)
+			if err != nil || !slices.Equal(ids(got), ids(want)) {
+				t.Fatalf("%s: dense %q found %v, the original %v (%v)", name, q, ids(got), ids(want), err)
+			}
+		}
+	}
+	// Another model's vectors are refused, naming both.
+	if _, err := w.BeginVectors(ctx, document.Document{Source: "/x"}, "other-model"); err == nil || !strings.Contains(err.Error(), testModel) {
+		t.Fatalf("another model: %v", err)
+	}
+	var ns *weaviate.NotSupportedError
+	if _, _, err := w.Unembedded(ctx, "other-model", 0, 10); !errors.As(err, &ns) {
+		t.Fatalf("reindex in place: %v", err)
 	}
 }

@@ -285,10 +285,10 @@ type Store struct {
 }
 
 var (
-	_ store.VectorStore       = (*Store)(nil)
-	_ store.HybridSearcher    = (*Store)(nil)
-	_ store.Exporter          = (*Store)(nil)
-	_ store.EmbeddingRecorder = (*Store)(nil)
+	_ store.VectorStore    = (*Store)(nil)
+	_ store.HybridSearcher = (*Store)(nil)
+	_ store.Exporter       = (*Store)(nil)
+	_ store.VectorWriter   = (*Store)(nil)
 )
 
 // Open opens the collection a weaviate: URI names, creating its classes

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
 	"github.com/weaviate/weaviate/entities/models"
 
 	"github.com/distill-rag/distill/document"
@@ -26,24 +27,56 @@ type layout struct {
 }
 
 type writer struct {
-	s    *Store
-	doc  document.Document
-	gen  string
-	lay  layout
-	buf  []*models.Object
-	done bool
+	s     *Store
+	doc   document.Document
+	model string // the embedding model of the chunks' vectors; "" for none
+	gen   string
+	lay   layout
+	buf   []*models.Object
+	done  bool
 	// wrote says whether any object reached Weaviate, so Rollback knows
 	// whether there is anything to delete.
 	wrote bool
 }
 
-// Begin starts writing doc under a new generation. Nothing is visible until
-// Commit writes the document record.
+// Begin starts writing doc, without vectors, under a new generation.
+// Nothing is visible until Commit writes the document record.
 func (s *Store) Begin(ctx context.Context, doc document.Document) (store.DocumentWriter, error) {
+	return s.BeginVectors(ctx, doc, "")
+}
+
+// BeginVectors is Begin for a document whose searched chunks carry vectors
+// from model. As in the embedded store, a collection embedded with one
+// model takes no vectors from another and no documents without, and a
+// collection holding documents without vectors takes none with.
+func (s *Store) BeginVectors(ctx context.Context, doc document.Document, model string) (store.DocumentWriter, error) {
 	if doc.ID == "" {
 		doc.ID = document.IDFor(doc.Source)
 	}
-	return &writer{s: s, doc: doc, gen: uuid.NewString(), lay: layout{Splits: map[string]int{}}}, nil
+	s.mu.Lock()
+	have := s.meta.Embedding
+	s.mu.Unlock()
+	switch {
+	case have.Model != "" && model == "":
+		return nil, s.fail("write "+doc.Source, &store.EmbeddingMismatchError{Collection: have,
+			Reason: fmt.Sprintf("pass --embed %s (or set DISTILL_EMBED) to add documents to it", have.Model)})
+	case have.Model != "" && model != have.Model:
+		return nil, s.fail("write "+doc.Source, &store.EmbeddingMismatchError{Collection: have, Got: store.Embedding{Model: model},
+			Reason: fmt.Sprintf("use --embed %s, or a new collection", have.Model)})
+	case have.Model == "" && model != "":
+		recs, err := s.search(ctx, "read documents", func(q *graphql.Search) *graphql.Search {
+			return q.WithCollection(s.names.doc).WithLimit(1).WithProperties(propDocID).
+				WithWhere(and(whereText(propKind, filters.Equal, kindDocument), whereText(propDocID, filters.NotEqual, doc.ID)))
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) > 0 {
+			return nil, s.fail("write "+doc.Source, &store.EmbeddingMismatchError{Got: store.Embedding{Model: model},
+				Reason: "its documents were ingested without one; ingest them again with --embed into a new collection"})
+		}
+	}
+	return &writer{s: s, doc: doc, model: model, gen: uuid.NewString(), lay: layout{Splits: map[string]int{}}}, nil
 }
 
 func (w *writer) AddPage(ctx context.Context, page document.Page, chunks []store.Chunk) error {
@@ -108,8 +141,8 @@ func (w *writer) addPage(ctx context.Context, page document.Page, chunks []store
 			props[propTerms] = strings.Join(textproc.English.Terms(text), " ")
 		}
 		obj := &models.Object{Class: s.names.chunk, ID: strfmtUUID(s.chunkUUID(w.doc.ID, w.gen, c.Split, seq)), Properties: props}
-		if c.Vector != nil {
-			if err := s.checkVector(ctx, c.Vector, sqlite.ChunkID(w.doc.ID, c.Split, seq)); err != nil {
+		if c.Vector != nil && sp.Search && w.model != "" {
+			if err := s.checkVector(ctx, w.model, c.Vector, sqlite.ChunkID(w.doc.ID, c.Split, seq)); err != nil {
 				return err
 			}
 			obj.Vectors = models.Vectors{VectorName: c.Vector}
@@ -126,17 +159,48 @@ func (w *writer) addPage(ctx context.Context, page document.Page, chunks []store
 
 // checkVector refuses a vector whose length differs from the collection's,
 // recording the length with the first vector a collection receives.
-func (s *Store) checkVector(ctx context.Context, vec []float32, where string) error {
+func (s *Store) checkVector(ctx context.Context, model string, vec []float32, where string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	have := s.meta.Embedding
-	if have.Dim == len(vec) {
+	if have.Dim == len(vec) && have.Model == model {
 		return nil
 	}
 	if have.Dim != 0 {
-		return &DimensionError{Store: s.cfg.String(), Have: have, Got: store.Embedding{Dim: len(vec)}, Where: "chunk " + where}
+		return &DimensionError{Store: s.cfg.String(), Have: have, Got: store.Embedding{Model: model, Dim: len(vec)}, Where: "chunk " + where}
 	}
-	return s.recordEmbeddingLocked(ctx, store.Embedding{Model: have.Model, Dim: len(vec)})
+	return s.recordEmbeddingLocked(ctx, store.Embedding{Model: model, Dim: len(vec)})
+}
+
+// NotSupportedError reports an operation a Weaviate collection does not
+// offer, and what to do instead.
+type NotSupportedError struct {
+	Store, What, Instead string
+}
+
+func (e *NotSupportedError) Error() string {
+	return fmt.Sprintf("%s: %s is not supported on Weaviate; %s", e.Store, e.What, e.Instead)
+}
+
+// UserError marks the error as the user's to fix.
+func (e *NotSupportedError) UserError() {}
+
+func (s *Store) noReindex() error {
+	return &NotSupportedError{Store: s.cfg.String(), What: "re-embedding a collection in place (distill reindex)",
+		Instead: "copy it to an embedded collection (distill migrate --to DIR), reindex that, and migrate it into a new Weaviate collection"}
+}
+
+// Unembedded is part of store.VectorWriter; see NotSupportedError.
+func (s *Store) Unembedded(context.Context, string, int64, int) ([]store.ChunkText, int, error) {
+	return nil, 0, s.noReindex()
+}
+
+// PutVectors is part of store.VectorWriter; see NotSupportedError.
+func (s *Store) PutVectors(context.Context, string, []store.ChunkVector) error { return s.noReindex() }
+
+// ActivateEmbedding is part of store.VectorWriter; see NotSupportedError.
+func (s *Store) ActivateEmbedding(context.Context, string) (store.Embedding, error) {
+	return store.Embedding{}, s.noReindex()
 }
 
 func (w *writer) flush(ctx context.Context) error {
