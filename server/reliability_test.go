@@ -114,7 +114,9 @@ func TestConcurrentUploadsAndQuestions(t *testing.T) {
 					fail("upload %s: %d %v %s", name, status, err, body)
 					continue
 				}
-				var rep struct{ Files []struct{ Source, Status, Error string } }
+				var rep struct {
+					Files []struct{ Source, Status, Error string }
+				}
 				json.Unmarshal(body, &rep)
 				for _, f := range rep.Files {
 					if want := map[bool]string{true: "added", false: "unchanged"}[filepath.Base(f.Source) == name]; f.Status != want {
