@@ -158,6 +158,7 @@ func TestConcurrentUploadsAndQuestions(t *testing.T) {
 	for _, f := range failures {
 		t.Error(f)
 	}
+	t.Logf("%d questions answered while %d documents were uploaded", asked, uploaders*perUploader)
 	if asked < askers*minAsks {
 		t.Errorf("%d questions answered, want at least %d", asked, askers*minAsks)
 	}
