@@ -43,61 +43,155 @@ func LoadQA(ctx context.Context, path string, strict bool) (*QASet, error) {
 		return nil, err
 	}
 	defer f.Close()
-	set := &QASet{Name: filepath.Base(path)}
-	lr := &lineReader{file: path, r: bufio.NewReaderSize(f, 1<<20), strict: strict, skipped: &set.Skipped}
+	return ReadQA(ctx, f, path, strict)
+}
+
+// ReadQA reads a question set from r, named file in errors: JSON lines as
+// LoadQA reads them, or a JSON array of the same objects (as an HTTP body
+// may hold it). Errors in an array name the line the item starts on and
+// its index.
+func ReadQA(ctx context.Context, r io.Reader, file string, strict bool) (*QASet, error) {
+	set := &QASet{Name: filepath.Base(file)}
+	br := bufio.NewReaderSize(r, 1<<20)
+	if first, err := firstByte(br); err == nil && first == '[' {
+		if err := readQAArray(ctx, br, file, strict, set); err != nil {
+			return nil, err
+		}
+	} else if err := readQALines(ctx, br, file, strict, set); err != nil {
+		return nil, err
+	}
+	if len(set.Items) == 0 {
+		return nil, &DataError{File: file, Msg: "holds no questions"}
+	}
+	return set, nil
+}
+
+// firstByte peeks at the first byte that is not white space, consuming
+// nothing, so that line numbers stay the body's.
+func firstByte(br *bufio.Reader) (byte, error) {
+	for n := 1; ; n++ {
+		b, err := br.Peek(n)
+		if len(b) < n {
+			return 0, err
+		}
+		if c := b[n-1]; c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return c, nil
+		}
+	}
+}
+
+func readQALines(ctx context.Context, br *bufio.Reader, file string, strict bool, set *QASet) error {
+	lr := &lineReader{file: file, r: br, strict: strict, skipped: &set.Skipped}
 	for {
 		line, err := lr.next()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		var it QAItem
 		dec := json.NewDecoder(bytes.NewReader([]byte(line)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&it); err != nil {
 			if err := lr.bad("not a question object: %v", jsonReason(err)); err != nil {
-				return nil, err
+				return err
 			}
 			continue
 		}
-		it.Line = lr.line
-		it.Question = strings.TrimSpace(it.Question)
-		var answers []string
-		for _, a := range it.Answers {
-			if strings.TrimSpace(a) != "" {
-				answers = append(answers, a)
-			}
+		if err := set.add(it, lr.line, lr.bad, ""); err != nil {
+			return err
 		}
-		it.Answers = answers
-		var bad error
-		switch {
-		case it.Question == "":
-			bad = lr.bad(`no "question"`)
-		case len(it.Answers) == 0 && strings.TrimSpace(it.Reference) == "":
-			bad = lr.bad(`needs "answers" (exact strings) or a "reference" answer`)
-		default:
-			if it.ID == "" {
-				it.ID = strconv.Itoa(lr.line)
+	}
+}
+
+// readQAArray reads a JSON array of question objects. A malformed array
+// fails even when not strict: past a syntax error nothing can be trusted.
+func readQAArray(ctx context.Context, br *bufio.Reader, file string, strict bool, set *QASet) error {
+	var seen bytes.Buffer // what the decoder consumed, to count lines
+	dec := json.NewDecoder(io.TeeReader(br, &seen))
+	lineAt := func(off int64) int {
+		b := seen.Bytes()
+		return 1 + bytes.Count(b[:min(int(off), len(b))], []byte("\n"))
+	}
+	fail := func(err error) error {
+		return &DataError{File: file, Line: lineAt(dec.InputOffset()), Msg: "not a JSON array of question objects: " + jsonReason(err)}
+	}
+	if _, err := dec.Token(); err != nil { // [
+		return fail(err)
+	}
+	for i := 0; dec.More(); i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fail(err)
+		}
+		start := dec.InputOffset() - int64(len(raw))
+		line := lineAt(start)
+		bad := func(format string, args ...any) error {
+			e := DataError{File: file, Line: line, Msg: fmt.Sprintf("item %d: ", i) + fmt.Sprintf(format, args...)}
+			if strict {
+				return &e
 			}
-			set.Items = append(set.Items, it)
+			set.Skipped.Lines = append(set.Skipped.Lines, e)
+			return nil
+		}
+		var it QAItem
+		item := json.NewDecoder(bytes.NewReader(raw))
+		item.DisallowUnknownFields()
+		if err := item.Decode(&it); err != nil {
+			if err := bad("not a question object: %v", jsonReason(err)); err != nil {
+				return err
+			}
 			continue
 		}
-		if bad != nil {
-			return nil, bad
+		if err := set.add(it, line, bad, strconv.Itoa(i)); err != nil {
+			return err
 		}
 	}
-	if len(set.Items) == 0 {
-		return nil, &DataError{File: path, Msg: "holds no questions"}
+	if _, err := dec.Token(); err != nil { // ]
+		return fail(err)
 	}
-	return set, nil
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &DataError{File: file, Line: lineAt(dec.InputOffset()), Msg: "more after the JSON array"}
+	}
+	return nil
+}
+
+// add checks an item and keeps it, or reports it through bad; id is the
+// item's id when it has none (its line when empty).
+func (set *QASet) add(it QAItem, line int, bad func(string, ...any) error, id string) error {
+	it.Line = line
+	it.Question = strings.TrimSpace(it.Question)
+	var answers []string
+	for _, a := range it.Answers {
+		if strings.TrimSpace(a) != "" {
+			answers = append(answers, a)
+		}
+	}
+	it.Answers = answers
+	switch {
+	case it.Question == "":
+		return bad(`no "question"`)
+	case len(it.Answers) == 0 && strings.TrimSpace(it.Reference) == "":
+		return bad(`needs "answers" (exact strings) or a "reference" answer`)
+	}
+	if it.ID == "" {
+		it.ID = id
+		if id == "" {
+			it.ID = strconv.Itoa(line)
+		}
+	}
+	set.Items = append(set.Items, it)
+	return nil
 }
 
 // QA metric names, in report order.

@@ -291,3 +291,47 @@ func TestRunQAWithJudge(t *testing.T) {
 		t.Errorf("json %+v", js)
 	}
 }
+
+func TestReadQA(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		strict  bool
+		want    []string // question ids kept
+		wantErr string
+		skipped int
+	}{
+		{"lines", "\n\n{\"question\": \"Who?\", \"answers\": [\"Ada\"]}\n{\"question\": \"What?\", \"reference\": \"A machine.\"}\n", true, []string{"3", "4"}, "", 0},
+		{"array", `[{"question": "Who?", "answers": ["Ada"]}, {"id": "q2", "question": "What?", "reference": "A machine."}]`, true, []string{"0", "q2"}, "", 0},
+		{"array over lines", "[\n {\"question\": \"Who?\", \"answers\": [\"Ada\"]},\n {\"question\": \"\", \"answers\": [\"x\"]}\n]", true, nil, `body:3: item 1: no "question"`, 0},
+		{"array, lenient", "[\n {\"question\": \"Who?\", \"answers\": [\"Ada\"]},\n {\"question\": \"What?\", \"answer\": \"x\"}\n]", false, []string{"0"}, "", 1},
+		{"bad line", "{\"question\": \"Who?\", \"answers\": [\"Ada\"]}\n\n{\"question\": \"Who?\"\n", true, nil, "body:3: not a question object", 0},
+		{"malformed array", `[{"question": "Who?", "answers": ["Ada"]},`, true, nil, "body:1: not a JSON array of question objects", 0},
+		{"more after the array", `[{"question": "Who?", "answers": ["Ada"]}] {}`, true, nil, "body:1: more after the JSON array", 0},
+		{"item not an object", `[{"question": "Who?", "answers": ["Ada"]}, 3]`, true, nil, "body:1: item 1: not a question object", 0},
+		{"empty", "  \n", true, nil, "body: holds no questions", 0},
+		{"empty array", "[]", true, nil, "body: holds no questions", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			set, err := ReadQA(context.Background(), strings.NewReader(tc.body), "body", tc.strict)
+			if tc.wantErr != "" {
+				var de *DataError
+				if !errors.As(err, &de) || !strings.HasPrefix(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want a DataError starting %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, it := range set.Items {
+				ids = append(ids, it.ID)
+			}
+			if !slices.Equal(ids, tc.want) || set.Skipped.Count() != tc.skipped {
+				t.Errorf("ids %v, skipped %d; want %v, %d", ids, set.Skipped.Count(), tc.want, tc.skipped)
+			}
+		})
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"go.uber.org/goleak"
 
 	"github.com/distill-rag/distill/internal/testsupport"
 	"github.com/distill-rag/distill/server"
@@ -54,6 +55,16 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
+	}
+	// No goroutine outlives the tests: servers, streams, jobs and model
+	// calls all end. Idle keep-alive connections of the clients are not
+	// the server's; close them first.
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
 	}
 	// With every test run, every route must have answered successfully at
 	// least once: each route has a test.

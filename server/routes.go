@@ -42,6 +42,7 @@ func (s *Server) routeTable() []route {
 		{Method: "GET", Path: "/v1/collections/{collection}/documents/{doc_id}/pages/{page}", handler: s.getPage},
 		{Method: "POST", Path: "/v1/collections/{collection}/ask", handler: s.ask},
 		{Method: "POST", Path: "/v1/collections/{collection}/compare", handler: s.compare},
+		{Method: "POST", Path: "/v1/collections/{collection}/eval", handler: s.evalQA},
 		{Method: "GET", Path: "/v1/jobs/{job_id}", handler: s.getJob},
 
 		{Method: "POST", Path: "/v1/chat/completions", handler: s.chatCompletions, openai: true},

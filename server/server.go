@@ -22,6 +22,7 @@ import (
 
 	"github.com/distill-rag/distill"
 	"github.com/distill-rag/distill/config"
+	"github.com/distill-rag/distill/eval"
 )
 
 // Config is how a server runs. Zero fields take the defaults below.
@@ -57,6 +58,10 @@ type Config struct {
 	// AllowPaths are directories on the server whose files clients may ask
 	// to ingest by path. Empty: clients can only upload.
 	AllowPaths []string
+	// Judge, when set, is the LLM URI that rates answers when an eval
+	// request asks for it (judge=true); JudgePrompts replaces its prompts.
+	Judge        string
+	JudgePrompts string
 	// Log receives request and error logs; nil discards them.
 	Log *slog.Logger
 }
@@ -77,6 +82,7 @@ type Server struct {
 	log      *slog.Logger
 	cols     *collections
 	jobs     *jobs
+	judge    *eval.Judge // nil without Config.Judge
 	metrics  *metrics
 	keys     [][32]byte
 	handler  http.Handler
@@ -138,6 +144,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.cols = &collections{dir: cfg.DataDir, byName: map[string]*collection{}, open: s.openEngine}
 	s.jobs = newJobs()
+	if cfg.Judge != "" {
+		embed := cfg.Models.Embed
+		if embed == "" {
+			embed = os.Getenv("DISTILL_EMBED")
+		}
+		j, err := eval.OpenJudge(ctx, cfg.Judge, embed, cfg.JudgePrompts)
+		if err != nil {
+			return nil, fmt.Errorf("judge: %w", err)
+		}
+		s.judge = j
+	}
 	if !s.cols.exists(cfg.DefaultCollection) {
 		if err := s.cols.create(ctx, cfg.DefaultCollection); err != nil {
 			return nil, err

@@ -50,30 +50,24 @@ func (e *sse) event(name string, v any) error {
 	return e.rc.Flush()
 }
 
-// askStreamer is an engine that streams the answer's tokens as the model
-// writes them. The engine on which this server was written answers
-// offline in one piece; when it gains this method, streams use it.
-type askStreamer interface {
-	AskStream(ctx context.Context, question, technique string, onToken func(string) error) (*distill.Result, error)
-}
-
-// askStream answers and calls onToken with the answer's pieces: as the
-// model writes them when the engine streams, else in word-sized pieces of
-// the finished answer, so that clients see one protocol either way.
+// askStream answers and calls onToken with the answer's text as it comes:
+// with a language model configured, the model's tokens as they arrive
+// (Engine.AskStream streams the provider's answer); offline, the
+// extractive answer is whole at once, and it is sent in word-sized pieces
+// so that clients see one protocol either way.
 func askStream(ctx context.Context, eng *distill.Engine, question, technique string, onToken func(string) error) (*distill.Result, error) {
-	if st, ok := any(eng).(askStreamer); ok {
-		return st.AskStream(ctx, question, technique, onToken)
-	}
-	res, err := eng.Ask(ctx, question, technique)
-	if err != nil {
-		return nil, err
-	}
-	for _, piece := range pieces(res.Answer) {
-		if err := onToken(piece); err != nil {
-			return nil, err
+	send := onToken
+	if eng.LLMName() == "" {
+		send = func(text string) error {
+			for _, piece := range pieces(text) {
+				if err := onToken(piece); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 	}
-	return res, nil
+	return eng.AskStream(ctx, question, technique, send)
 }
 
 // pieces cuts text after each space, about a word a piece, keeping every

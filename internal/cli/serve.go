@@ -31,6 +31,8 @@ func (a *app) serveCmd() *cobra.Command {
 		reqTimeout  time.Duration
 		stopTimeout time.Duration
 		quiet       bool
+		judge       string
+		judgePrompt string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:8080]",
@@ -92,6 +94,7 @@ shell needs "Authorization: Bearer KEY".`,
 				APIKeys: keys, AllowPaths: allowPaths,
 				MaxBody: maxBody, MaxUpload: maxUpload, SyncUpload: syncUpload,
 				RequestTimeout: reqTimeout, ShutdownTimeout: stopTimeout, Log: log,
+				Judge: judge, JudgePrompts: judgePrompt,
 			})
 			if err != nil {
 				return err
@@ -120,6 +123,8 @@ shell needs "Authorization: Bearer KEY".`,
 	f.Int64Var(&syncUpload, "sync-upload", server.DefaultSyncUpload, "uploads up to this many bytes are ingested before the response; larger ones become jobs")
 	f.DurationVar(&reqTimeout, "request-timeout", server.DefaultRequestTimeout, "time limit of each request (uploads have their own)")
 	f.DurationVar(&stopTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "on SIGINT or SIGTERM, how long to let running requests finish")
+	f.StringVar(&judge, "judge", "", "LLM URI that rates answers when POST .../eval asks for it (judge=true)")
+	f.StringVar(&judgePrompt, "judge-prompts", "", "YAML file replacing the judge's prompts (keys: statements, verdicts, questions)")
 	f.BoolVar(&quiet, "quiet", false, "log only warnings and errors, not each request")
 	return cmd
 }

@@ -42,6 +42,7 @@ type Server struct {
 	inFlight    int
 	maxInFlight int
 	embedCalls  int
+	canceled    int
 }
 
 // Request is a request the fake received.
@@ -165,12 +166,14 @@ func newServer(t testing.TB, opts []Option, handler func(s *Server, w http.Respo
 		}
 		if fault.Hang {
 			<-r.Context().Done()
+			s.countCanceled()
 			return
 		}
 		if s.cfg.latency > 0 {
 			select {
 			case <-time.After(s.cfg.latency):
 			case <-r.Context().Done():
+				s.countCanceled()
 				return
 			}
 		}
@@ -217,6 +220,20 @@ func (s *Server) Prompts() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.prompts...)
+}
+
+// Canceled is the number of requests whose client went away (the request's
+// context ended) while the fake hung or waited out its latency.
+func (s *Server) Canceled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.canceled
+}
+
+func (s *Server) countCanceled() {
+	s.mu.Lock()
+	s.canceled++
+	s.mu.Unlock()
 }
 
 // EmbedCalls is the number of embedding requests answered.
