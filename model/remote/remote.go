@@ -26,9 +26,10 @@ type Policy struct {
 	Max      time.Duration // longest backoff, and longest Retry-After honoured
 }
 
-// DefaultPolicy retries a few times over about half a minute.
+// DefaultPolicy is the policy a URI's settings ask for (retries, timeout,
+// backoff): by default a few retries over a few seconds.
 func DefaultPolicy(s model.Settings) Policy {
-	return Policy{Attempts: s.Attempts, Timeout: s.Timeout, Base: 500 * time.Millisecond, Max: 30 * time.Second}
+	return Policy{Attempts: s.Attempts, Timeout: s.Timeout, Base: s.Backoff, Max: 30 * time.Second}
 }
 
 // sleep waits, or returns early when ctx ends; a test may replace it.
