@@ -69,8 +69,7 @@ func (c *Client) PostLines(ctx context.Context, url string, in any, onLine func(
 			return err
 		}
 		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+		sc := LineScanner(resp.Body)
 		started := false
 		for sc.Scan() {
 			line := bytes.TrimSpace(sc.Bytes())
@@ -89,6 +88,40 @@ func (c *Client) PostLines(ctx context.Context, url string, in any, onLine func(
 		}
 		return nil
 	})
+}
+
+// maxLine bounds one line of a stream (an NDJSON object or SSE field).
+const maxLine = 16 << 20
+
+// LineScanner reads the lines of a stream. Unlike a plain bufio.Scanner it
+// never passes on a last line cut off by a failed read (a reset or cut
+// connection): that line is incomplete, and Err reports the failure. A
+// last line without a newline at a clean end of stream is passed on.
+func LineScanner(r io.Reader) *bufio.Scanner {
+	er := &errReader{r: r}
+	sc := bufio.NewScanner(er)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		if atEOF && len(data) > 0 && bytes.IndexByte(data, '\n') < 0 && er.err != nil && er.err != io.EOF {
+			return 0, nil, er.err
+		}
+		return bufio.ScanLines(data, atEOF)
+	})
+	return sc
+}
+
+// errReader remembers the error that ended reading.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // permanent marks err so that Do does not retry it.

@@ -107,7 +107,9 @@ func (p Policy) backoff(attempt int, err error) time.Duration {
 }
 
 // Retryable reports whether an error is worth another attempt: rate
-// limits, server errors, timeouts and connections cut short.
+// limits, server errors, timeouts and connections cut short, also in the
+// middle of a successful answer's body (the caller has seen none of it;
+// callers that passed part of a stream on mark the error Permanent).
 func Retryable(err error) bool {
 	var se *stopError
 	if errors.As(err, &se) {
@@ -121,14 +123,18 @@ func Retryable(err error) bool {
 		if me.Temporary() {
 			return true
 		}
-		if me.Status != 0 {
-			return false
+		if me.Status != 0 && me.Status/100 != 2 {
+			return false // an error status that asking again cannot fix
 		}
 	}
-	if model.IsTimeout(err) {
-		return true
-	}
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
+	return model.IsTimeout(err) || CutShort(err)
+}
+
+// CutShort reports whether err is a connection that ended in the middle:
+// reset, closed, or an answer shorter than announced.
+func CutShort(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
 
 // RetryAfter parses a Retry-After header: seconds or an HTTP date.

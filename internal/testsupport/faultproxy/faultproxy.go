@@ -132,7 +132,8 @@ type Request struct {
 	Body   []byte
 }
 
-// Script picks the fault for the n-th request (counting from 0).
+// Script picks the fault for the n-th request since the script was set
+// (counting from 0).
 type Script func(n int, r Request) Fault
 
 // Sequence gives the n-th request the n-th fault, and passes the ones after.
@@ -189,6 +190,7 @@ type Proxy struct {
 
 	mu       sync.Mutex
 	attempts []Attempt
+	base     int // requests received before the script was set
 }
 
 // New starts a proxy forwarding to upstream (a base URL such as an
@@ -218,10 +220,11 @@ func New(t testing.TB, upstream string, script Script) *Proxy {
 	return p
 }
 
-// SetScript replaces the script for the requests that follow.
+// SetScript replaces the script for the requests that follow; the next
+// request is the script's request 0.
 func (p *Proxy) SetScript(s Script) {
 	p.mu.Lock()
-	p.script = s
+	p.script, p.base = s, len(p.attempts)
 	p.mu.Unlock()
 }
 
@@ -282,7 +285,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	req := Request{Method: r.Method, Path: r.URL.EscapedPath(), Header: r.Header.Clone(), Body: body}
 	p.mu.Lock()
 	n := len(p.attempts)
-	fault := p.script(n, req)
+	fault := p.script(n-p.base, req)
 	p.attempts = append(p.attempts, Attempt{Method: r.Method, Path: req.Path, Fault: fault, Arrived: time.Now()})
 	p.mu.Unlock()
 

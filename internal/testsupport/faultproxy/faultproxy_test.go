@@ -3,6 +3,7 @@ package faultproxy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -175,5 +176,23 @@ func TestScripts(t *testing.T) {
 		if got := times(n, faultproxy.Request{}); got != want {
 			t.Errorf("Times: request %d gets %v, want %v", n, got, want)
 		}
+	}
+}
+
+func TestSetScriptCountsFromZero(t *testing.T) {
+	p := faultproxy.New(t, upstream(t).URL, nil)
+	var statuses []int
+	for i := range 4 {
+		if i == 1 {
+			p.SetScript(faultproxy.Sequence(faultproxy.Status(500, "")))
+		}
+		resp, _, err := post(context.Background(), p.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statuses = append(statuses, resp.StatusCode)
+	}
+	if fmt.Sprint(statuses) != "[200 500 200 200]" {
+		t.Errorf("statuses %v, want the new script's first fault on the request after SetScript", statuses)
 	}
 }
