@@ -72,8 +72,13 @@ func try(ctx context.Context, timeout time.Duration, fn func(ctx context.Context
 	err := fn(actx)
 	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), errAttemptTimeout) {
 		var me *model.Error
-		if errors.As(err, &me) && me.Status == 0 {
+		switch {
+		case !errors.As(err, &me):
+		case me.Status == 0:
 			me.Message = "no answer within " + timeout.String() + " (timeout option)"
+			me.Err = errAttemptTimeout
+		case me.Status/100 == 2: // a stream that stopped coming
+			me.Message = "answer not complete within " + timeout.String() + " (timeout option)"
 			me.Err = errAttemptTimeout
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -298,7 +299,10 @@ func (e *Endpoint) Stream(ctx context.Context, req model.Request, onToken func(s
 			return err
 		}
 		if !p.done {
-			return e.errorf(200, "the stream ended before the answer did")
+			// The SDK reads a stream cut off in the middle of an event as
+			// its end. Asking again is safe while nothing was shown.
+			return &model.Error{Provider: "sagemaker", Endpoint: e.endpoint, Status: 200, Message: "the stream ended before the answer did",
+				Err: io.ErrUnexpectedEOF, Permanent: p.text.Len() > 0}
 		}
 		out = model.Response{Text: model.TrimStop(p.text.String(), stop), FinishReason: p.finish}
 		if p.messages {
