@@ -309,7 +309,12 @@ var scenarios = []scenario{
 	{name: "resets, 5xx and cut connections are retried", run: func(t *testing.T, f family, o op) {
 		p, uri := setup(t, f, o, nil, "retries=4&backoff=1ms")
 		want, _ := clean(t, p, o, uri)
-		p.SetScript(faultproxy.Sequence(faultproxy.Reset, faultproxy.Status(500, ""), faultproxy.CutAfter(10), faultproxy.ResetAfter(10), faultproxy.Delay(20*time.Millisecond)))
+		faults := []faultproxy.Fault{faultproxy.Reset, faultproxy.Status(500, ""), faultproxy.CutAfter(10), faultproxy.ResetAfter(10)}
+		if o.stream {
+			// A stream that ends early, before anything was shown.
+			faults[1] = faultproxy.EndAfter(10)
+		}
+		p.SetScript(faultproxy.Sequence(append(faults, faultproxy.Delay(20*time.Millisecond))...))
 		got, err := o.call(t.Context(), uri, nil)
 		if err != nil {
 			t.Fatalf("after 4 faults with 4 retries: %v (log %+v)", err, p.Log())
@@ -374,8 +379,8 @@ var scenarios = []scenario{
 			t.Errorf("%d attempts after cancelling, want 1", p.Attempts())
 		}
 	}},
-	{name: "a stream cut mid-answer fails and is not retried", streams: true, run: func(t *testing.T, f family, o op) {
-		for _, cut := range []func(int) faultproxy.Fault{faultproxy.CutAfter, faultproxy.ResetAfter} {
+	{name: "a stream ended, cut or reset mid-answer fails and is not retried", streams: true, run: func(t *testing.T, f family, o op) {
+		for _, cut := range []func(int) faultproxy.Fault{faultproxy.EndAfter, faultproxy.CutAfter, faultproxy.ResetAfter} {
 			p, uri := setup(t, f, o, nil, "retries=3&backoff=1ms")
 			want, size := clean(t, p, o, uri)
 			fault := cut(size / 2)
@@ -402,7 +407,7 @@ var scenarios = []scenario{
 		got := newPieces()
 		_, err := o.call(t.Context(), uri, got.add)
 		checkError(t, err, f, o, p, 0)
-		if !strings.Contains(err.Error(), "no answer within 300ms") {
+		if !strings.Contains(err.Error(), "within 300ms (timeout option)") {
 			t.Errorf("error %q does not say the timeout ran out", err)
 		}
 		if shown := got.text(); shown == "" || !strings.HasPrefix(want, shown) {

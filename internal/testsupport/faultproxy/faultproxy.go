@@ -45,8 +45,12 @@ type Fault struct {
 	RetryAfter string
 
 	// Faults in a forwarded answer's body. After is how many bytes of the
-	// body pass before one of Cut, ResetBody or Stall takes effect.
+	// body pass before one of End, Cut, ResetBody or Stall takes effect.
 	After int
+	// End ends the answer properly after After bytes (the last chunk of a
+	// chunked body is sent): the answer looks whole but is not, as when a
+	// server or a proxy in between gives up on a stream.
+	End bool
 	// Cut closes the connection after After bytes: the client sees the
 	// answer end in the middle (an unexpected EOF).
 	Cut bool
@@ -76,6 +80,9 @@ func Status(status int, retryAfter string) Fault {
 
 // Delay forwards after d.
 func Delay(d time.Duration) Fault { return Fault{Delay: d} }
+
+// EndAfter forwards n bytes of the answer's body, then ends it cleanly.
+func EndAfter(n int) Fault { return Fault{After: n, End: true} }
 
 // CutAfter forwards n bytes of the answer's body, then closes the connection.
 func CutAfter(n int) Fault { return Fault{After: n, Cut: true} }
@@ -108,6 +115,8 @@ func (f Fault) String() string {
 			s += " (Retry-After " + f.RetryAfter + ")"
 		}
 		parts = append(parts, s)
+	case f.End:
+		parts = append(parts, fmt.Sprintf("end after %d bytes", f.After))
 	case f.Cut:
 		parts = append(parts, fmt.Sprintf("cut after %d bytes", f.After))
 	case f.ResetBody:
@@ -381,7 +390,7 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	for _, h := range hopHeaders {
 		w.Header().Del(h)
 	}
-	if f.After > 0 || f.Cut || f.ResetBody || f.Stall {
+	if f.After > 0 || f.End || f.Cut || f.ResetBody || f.Stall {
 		// The answer will not be whole: let the client find out from the
 		// connection rather than from a length it can check in advance
 		// (as a stream, which has none, would).
@@ -397,7 +406,7 @@ func (p *Proxy) forward(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	flush()
 
 	limit := -1 // bytes to send before the body fault; -1 for all
-	if f.Cut || f.ResetBody || f.Stall {
+	if f.End || f.Cut || f.ResetBody || f.Stall {
 		limit = f.After
 	}
 	sent := 0

@@ -67,6 +67,7 @@ func TestForwardsAndInjects(t *testing.T) {
 		{name: "429", fault: faultproxy.Status(429, "3"), wantStatus: 429},
 		{name: "503", fault: faultproxy.Status(503, ""), wantStatus: 503},
 		{name: "reset", fault: faultproxy.Reset, wantErr: func(err error) bool { return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) }},
+		{name: "end mid-answer", fault: faultproxy.EndAfter(100), wantStatus: 200, wantBody: 100},
 		{name: "cut mid-answer", fault: faultproxy.CutAfter(100), wantStatus: 200, wantBody: 100, wantErr: func(err error) bool { return errors.Is(err, io.ErrUnexpectedEOF) }},
 		{name: "reset mid-answer", fault: faultproxy.ResetAfter(100), wantStatus: 200, wantBody: 100, wantErr: func(err error) bool {
 			return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
