@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,6 +186,13 @@ func setup(t *testing.T, f family, o op, script faultproxy.Script, opts string) 
 	t.Helper()
 	upstream, uri := f.serve(t)
 	p := faultproxy.New(t, upstream, script)
+	t.Cleanup(func() {
+		for _, a := range p.Log() {
+			if a.Fault != faultproxy.Pass {
+				injected.Add(1)
+			}
+		}
+	})
 	return p, withOptions(uri(t, p.URL, o.target), opts)
 }
 
@@ -235,8 +243,12 @@ func (p *pieces) text() string {
 	return strings.Join(p.list, "")
 }
 
-// run runs every scenario for every family and kind of call.
+// injected counts the faults the proxies injected (go test -v prints it).
+var injected atomic.Int64
+
+// TestFaults runs every scenario for every family and kind of call.
 func TestFaults(t *testing.T) {
+	t.Cleanup(func() { t.Logf("%d faults injected", injected.Load()) })
 	for _, f := range families {
 		t.Run(f.name, func(t *testing.T) {
 			if !f.aws {
