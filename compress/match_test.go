@@ -94,24 +94,3 @@ func TestFold(t *testing.T) {
 		}
 	}
 }
-
-func FuzzMatchBack(f *testing.F) {
-	f.Add("Revenue grew 12%", "Revenue grew 12% to $40 million")
-	f.Add("“x” … y", "a “x” b y")
-	f.Fuzz(func(t *testing.T, answer, text string) {
-		p := document.Passage{ChunkID: "c", Start: 10, End: 10 + len(text), Text: text}
-		m := matchBack(p, answer)
-		for i, sp := range m.Spans {
-			if sp.Start < 10 || sp.End > 10+len(text) || sp.Start >= sp.End {
-				t.Fatalf("span %v outside the chunk [10, %d)", sp, 10+len(text))
-			}
-			if i > 0 && sp.Start <= m.Spans[i-1].End {
-				t.Fatalf("spans not ordered and disjoint: %v", m.Spans)
-			}
-		}
-		if m.Invented < 0 {
-			t.Fatal("negative invented count")
-		}
-		_ = p.Cut(m.Spans)
-	})
-}

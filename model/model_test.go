@@ -38,8 +38,10 @@ func TestSettings(t *testing.T) {
 		wantErr string
 	}{
 		{uri: "x:m", check: func(s Settings) bool {
-			return s.Temperature == 0.6 && s.TopP == 0.9 && s.MaxTokens == 700 && s.Stop == nil && s.BatchSize == 32 && s.Attempts == 4
+			return s.Temperature == 0.6 && s.TopP == 0.9 && s.MaxTokens == 700 && s.Stop == nil && s.BatchSize == 32 && s.Attempts == 4 && s.Backoff == DefaultBackoff
 		}},
+		{uri: "x:m?backoff=20ms", check: func(s Settings) bool { return s.Backoff.Milliseconds() == 20 }},
+		{uri: "x:m?backoff=0", wantErr: "option backoff: want a duration"},
 		{uri: "x:m?temperature=0&top_p=1&max_tokens=5&stop=%23%23%23&stop=END&timeout=1.5&retries=0&batch_size=8&concurrency=2", check: func(s Settings) bool {
 			return s.Temperature == 0 && s.TopP == 1 && s.MaxTokens == 5 && len(s.Stop) == 2 && s.Stop[0] == "###" && s.Timeout.Seconds() == 1.5 && s.Attempts == 1 && s.BatchSize == 8 && s.Concurrency == 2
 		}},

@@ -17,6 +17,7 @@ const (
 	DefaultMaxTokens   = 700
 	DefaultTimeout     = 2 * time.Minute
 	DefaultAttempts    = 4
+	DefaultBackoff     = 500 * time.Millisecond
 	DefaultBatchSize   = 32
 	// DefaultConcurrency is how many embedding requests are in flight at
 	// once: enough to hide a remote server's latency, few enough that a
@@ -36,6 +37,9 @@ type Settings struct {
 	Stop        []string // nil: the provider's default
 	Timeout     time.Duration
 	Attempts    int // tries per request, the first included
+	// Backoff is the first wait before a retry; it doubles with each
+	// retry (with full jitter) unless the server says Retry-After.
+	Backoff     time.Duration
 	BatchSize   int
 	Concurrency int
 	// QueryPrefix and DocPrefix are put before texts embedded for a query
@@ -47,7 +51,7 @@ type Settings struct {
 
 // CommonOptions are the option names every provider accepts.
 var CommonOptions = []string{
-	"temperature", "top_p", "max_tokens", "stop", "timeout", "retries",
+	"temperature", "top_p", "max_tokens", "stop", "timeout", "retries", "backoff",
 	"batch_size", "concurrency", "query_prefix", "doc_prefix", "template",
 }
 
@@ -57,7 +61,7 @@ var CommonOptions = []string{
 func (u URI) Settings(extra ...string) (Settings, error) {
 	s := Settings{
 		Temperature: DefaultTemperature, TopP: DefaultTopP, MaxTokens: DefaultMaxTokens,
-		Timeout: DefaultTimeout, Attempts: DefaultAttempts,
+		Timeout: DefaultTimeout, Attempts: DefaultAttempts, Backoff: DefaultBackoff,
 		BatchSize: DefaultBatchSize, Concurrency: DefaultConcurrency,
 	}
 	known := map[string]bool{}
@@ -102,17 +106,11 @@ func (u URI) Settings(extra ...string) (Settings, error) {
 	if s.Concurrency, err = u.int("concurrency", s.Concurrency); err != nil {
 		return s, err
 	}
-	if v := u.Options.Get("timeout"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			if secs, err2 := strconv.ParseFloat(v, 64); err2 == nil {
-				d, err = time.Duration(secs*float64(time.Second)), nil
-			}
-		}
-		if err != nil || d <= 0 {
-			return s, u.optionError("timeout", "want a duration such as 30s or 2m, got %q", v)
-		}
-		s.Timeout = d
+	if s.Timeout, err = u.duration("timeout", s.Timeout, "30s or 2m"); err != nil {
+		return s, err
+	}
+	if s.Backoff, err = u.duration("backoff", s.Backoff, "250ms or 1s"); err != nil {
+		return s, err
 	}
 	if vs, ok := u.Options["stop"]; ok {
 		s.Stop = []string{}
@@ -139,6 +137,24 @@ func (u URI) Settings(extra ...string) (Settings, error) {
 
 func (u URI) optionError(key, format string, args ...any) error {
 	return &URIError{URI: u.Raw, Reason: "option " + key + ": " + fmt.Sprintf(format, args...)}
+}
+
+// duration reads a positive duration ("30s", or seconds as a number).
+func (u URI) duration(key string, def time.Duration, example string) (time.Duration, error) {
+	v := u.Options.Get(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		if secs, err2 := strconv.ParseFloat(v, 64); err2 == nil {
+			d, err = time.Duration(secs*float64(time.Second)), nil
+		}
+	}
+	if err != nil || d <= 0 {
+		return def, u.optionError(key, "want a duration such as %s, got %q", example, v)
+	}
+	return d, nil
 }
 
 func (u URI) float(key string, def, lo, hi float64) (float64, error) {

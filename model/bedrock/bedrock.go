@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -160,7 +161,10 @@ func (m *Model) Stream(ctx context.Context, req model.Request, onToken func(stri
 			return me
 		}
 		if !stopped {
-			return &model.Error{Provider: "bedrock", Endpoint: m.id, Status: 200, Message: "the stream ended before messageStop", Permanent: true}
+			// The SDK reads a stream cut off in the middle of an event as
+			// its end. Asking again is safe while nothing was shown.
+			return &model.Error{Provider: "bedrock", Endpoint: m.id, Status: 200, Message: "the stream ended before messageStop",
+				Err: io.ErrUnexpectedEOF, Permanent: text.Len() > 0}
 		}
 		out.Text = text.String()
 		return nil

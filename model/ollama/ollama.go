@@ -7,6 +7,7 @@ package ollama
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -139,7 +140,7 @@ func (m *Model) Stream(ctx context.Context, req model.Request, onToken func(stri
 	var out model.Response
 	var text strings.Builder
 	done := false
-	err := m.client.PostLines(ctx, m.host+"/api/chat", m.chat(req, true), func(line []byte) error {
+	err := m.client.PostStream(ctx, m.host+"/api/chat", m.chat(req, true), func(line []byte) error {
 		var r chatResponse
 		if err := json.Unmarshal(line, &r); err != nil {
 			return m.malformed("/api/chat", "bad stream line "+remote.Snippet(line))
@@ -158,12 +159,16 @@ func (m *Model) Stream(ctx context.Context, req model.Request, onToken func(stri
 			out = model.Response{FinishReason: r.DoneReason, Usage: cost.Usage{Calls: 1, PromptTokens: r.PromptEvalCount, CompletionTokens: r.EvalCount}}
 		}
 		return nil
+	}, func() error {
+		if !done {
+			// Asking again is safe while nothing was shown.
+			return &model.Error{Provider: "ollama", Endpoint: m.host + "/api/chat", Status: 200,
+				Message: "the stream ended before done", Err: io.ErrUnexpectedEOF, Permanent: text.Len() > 0}
+		}
+		return nil
 	})
 	if err != nil {
 		return model.Response{}, err
-	}
-	if !done {
-		return model.Response{}, m.malformed("/api/chat", "the stream ended before done")
 	}
 	out.Text = text.String()
 	return out, nil

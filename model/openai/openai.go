@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"sort"
@@ -158,6 +159,13 @@ func (m *Model) Stream(ctx context.Context, req model.Request, onToken func(stri
 				me.Permanent = true // the caller already showed part of the answer
 			}
 			return me
+		}
+		if out.FinishReason == "" {
+			// Every OpenAI-compatible server ends an answer with a
+			// finish_reason; a stream without one was cut off. Asking
+			// again is safe while nothing was shown.
+			return &model.Error{Provider: "openai", Endpoint: m.endpoint("chat/completions"), Status: 200,
+				Message: "the stream ended before the answer did", Err: io.ErrUnexpectedEOF, Permanent: text.Len() > 0}
 		}
 		out.Text = text.String()
 		return nil

@@ -59,6 +59,14 @@ func (c *Client) PostJSON(ctx context.Context, url string, in, out any) error {
 // retries only until the first line arrived: after that, a retry would
 // repeat text the caller already showed.
 func (c *Client) PostLines(ctx context.Context, url string, in any, onLine func(line []byte) error) error {
+	return c.PostStream(ctx, url, in, onLine, nil)
+}
+
+// PostStream is PostLines with a check at the clean end of each attempt's
+// stream: onEnd says whether the answer was whole. Its error is retried
+// like any other unless it is marked Permanent (a stream that ended early
+// after text was shown) or says nothing retryable.
+func (c *Client) PostStream(ctx context.Context, url string, in any, onLine func(line []byte) error, onEnd func() error) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
@@ -69,8 +77,7 @@ func (c *Client) PostLines(ctx context.Context, url string, in any, onLine func(
 			return err
 		}
 		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+		sc := LineScanner(resp.Body)
 		started := false
 		for sc.Scan() {
 			line := bytes.TrimSpace(sc.Bytes())
@@ -87,8 +94,49 @@ func (c *Client) PostLines(ctx context.Context, url string, in any, onLine func(
 			me.Permanent = started
 			return me
 		}
+		if onEnd != nil {
+			return onEnd()
+		}
 		return nil
 	})
+}
+
+// maxLine bounds one line of a stream (an NDJSON object or SSE field).
+const maxLine = 16 << 20
+
+// LineScanner reads the lines of a stream (NDJSON, server-sent events),
+// whose servers end every line with a newline. Unlike a plain
+// bufio.Scanner it never passes on a last line without one: that line was
+// cut off, by a failed read (Err reports it) or by a stream that ended
+// early (Err is io.ErrUnexpectedEOF).
+func LineScanner(r io.Reader) *bufio.Scanner {
+	er := &errReader{r: r}
+	sc := bufio.NewScanner(er)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
+	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		if atEOF && len(data) > 0 && bytes.IndexByte(data, '\n') < 0 {
+			if er.err != nil && er.err != io.EOF {
+				return 0, nil, er.err
+			}
+			return 0, nil, io.ErrUnexpectedEOF
+		}
+		return bufio.ScanLines(data, atEOF)
+	})
+	return sc
+}
+
+// errReader remembers the error that ended reading.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // permanent marks err so that Do does not retry it.

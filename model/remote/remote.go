@@ -26,9 +26,10 @@ type Policy struct {
 	Max      time.Duration // longest backoff, and longest Retry-After honoured
 }
 
-// DefaultPolicy retries a few times over about half a minute.
+// DefaultPolicy is the policy a URI's settings ask for (retries, timeout,
+// backoff): by default a few retries over a few seconds.
 func DefaultPolicy(s model.Settings) Policy {
-	return Policy{Attempts: s.Attempts, Timeout: s.Timeout, Base: 500 * time.Millisecond, Max: 30 * time.Second}
+	return Policy{Attempts: s.Attempts, Timeout: s.Timeout, Base: s.Backoff, Max: 30 * time.Second}
 }
 
 // sleep waits, or returns early when ctx ends; a test may replace it.
@@ -71,8 +72,13 @@ func try(ctx context.Context, timeout time.Duration, fn func(ctx context.Context
 	err := fn(actx)
 	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), errAttemptTimeout) {
 		var me *model.Error
-		if errors.As(err, &me) && me.Status == 0 {
+		switch {
+		case !errors.As(err, &me):
+		case me.Status == 0:
 			me.Message = "no answer within " + timeout.String() + " (timeout option)"
+			me.Err = errAttemptTimeout
+		case me.Status/100 == 2: // a stream that stopped coming
+			me.Message = "answer not complete within " + timeout.String() + " (timeout option)"
 			me.Err = errAttemptTimeout
 		}
 	}
@@ -106,7 +112,9 @@ func (p Policy) backoff(attempt int, err error) time.Duration {
 }
 
 // Retryable reports whether an error is worth another attempt: rate
-// limits, server errors, timeouts and connections cut short.
+// limits, server errors, timeouts and connections cut short, also in the
+// middle of a successful answer's body (the caller has seen none of it;
+// callers that passed part of a stream on mark the error Permanent).
 func Retryable(err error) bool {
 	var se *stopError
 	if errors.As(err, &se) {
@@ -120,14 +128,18 @@ func Retryable(err error) bool {
 		if me.Temporary() {
 			return true
 		}
-		if me.Status != 0 {
-			return false
+		if me.Status != 0 && me.Status/100 != 2 {
+			return false // an error status that asking again cannot fix
 		}
 	}
-	if model.IsTimeout(err) {
-		return true
-	}
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
+	return model.IsTimeout(err) || CutShort(err)
+}
+
+// CutShort reports whether err is a connection that ended in the middle:
+// reset, closed, or an answer shorter than announced.
+func CutShort(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
 
 // RetryAfter parses a Retry-After header: seconds or an HTTP date.

@@ -3,8 +3,13 @@ package remote
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
+	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/distill-rag/distill/model"
@@ -66,5 +71,58 @@ func TestRetryAfter(t *testing.T) {
 	}
 	if !errors.Is(&model.Error{Err: context.Canceled}, context.Canceled) {
 		t.Error("model.Error does not unwrap")
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"429", &model.Error{Status: 429}, true},
+		{"503", &model.Error{Status: 503}, true},
+		{"501", &model.Error{Status: 501}, false},
+		{"400", &model.Error{Status: 400}, false},
+		{"no answer: reset", &model.Error{Err: syscall.ECONNRESET}, true},
+		{"no answer: timeout", &model.Error{Err: errAttemptTimeout}, true},
+		{"no answer: cancelled", &model.Error{Err: context.Canceled}, false},
+		{"200 with its body cut short", &model.Error{Status: 200, Message: "reading the answer", Err: io.ErrUnexpectedEOF}, true},
+		{"200 with its body reset", &model.Error{Status: 200, Err: fmt.Errorf("read: %w", syscall.ECONNRESET)}, true},
+		{"a stream cut after text was shown", &model.Error{Status: 200, Err: io.ErrUnexpectedEOF, Permanent: true}, false},
+		{"404 whose body was cut", &model.Error{Status: 404, Err: io.ErrUnexpectedEOF}, false},
+		{"malformed", &model.Error{Status: 200, Message: "malformed answer", Permanent: true}, false},
+		{"a plain cut connection", fmt.Errorf("post: %w", io.ErrUnexpectedEOF), true},
+		{"the caller's callback stopped", permanent(errors.New("stop")), false},
+	}
+	for _, tt := range tests {
+		if got := Retryable(tt.err); got != tt.want {
+			t.Errorf("%s: Retryable(%v) = %v, want %v", tt.name, tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestLineScannerDropsALineCutShort(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      io.Reader
+		want    []string
+		wantErr error
+	}{
+		{"clean end with a newline", strings.NewReader("a\nb\n"), []string{"a", "b"}, nil},
+		{"clean end in a line", strings.NewReader("a\r\n{\"par"), []string{"a"}, io.ErrUnexpectedEOF},
+		{"cut in a line", io.MultiReader(strings.NewReader("a\n{\"par"), iotest.ErrReader(io.ErrUnexpectedEOF)), []string{"a"}, io.ErrUnexpectedEOF},
+		{"reset between lines", io.MultiReader(strings.NewReader("a\nb\n"), iotest.ErrReader(syscall.ECONNRESET)), []string{"a", "b"}, syscall.ECONNRESET},
+		{"one byte at a time, cut", iotest.OneByteReader(io.MultiReader(strings.NewReader("ab\ncd"), iotest.ErrReader(io.ErrUnexpectedEOF))), []string{"ab"}, io.ErrUnexpectedEOF},
+	}
+	for _, tt := range tests {
+		sc := LineScanner(tt.in)
+		var got []string
+		for sc.Scan() {
+			got = append(got, sc.Text())
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) || !errors.Is(sc.Err(), tt.wantErr) || (tt.wantErr == nil && sc.Err() != nil) {
+			t.Errorf("%s: lines %q, err %v; want %q, %v", tt.name, got, sc.Err(), tt.want, tt.wantErr)
+		}
 	}
 }

@@ -6,15 +6,13 @@
 // ("vllm:http://host:8000?model=BAAI/bge-reranker-v2-m3") serve.
 //
 // Options common to all: key_env (the environment variable holding the API
-// key), timeout (per request, e.g. 30s), batch (most documents per request).
+// key), timeout (per attempt, e.g. 30s), retries and backoff (as for every
+// model provider), batch (most documents per request).
 package rerank
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,6 +22,7 @@ import (
 	"time"
 
 	"github.com/distill-rag/distill/model"
+	"github.com/distill-rag/distill/model/remote"
 )
 
 func init() {
@@ -34,24 +33,31 @@ func init() {
 	model.RegisterReranker("vllm", openCohereStyle("", "", false))
 }
 
-// client is what every provider shares: the endpoint, the key, limits.
+// client is what every provider shares: the endpoint, the key, limits,
+// and the retrying JSON client every model provider uses.
 type client struct {
-	name     string // the URI, for Name and errors
-	endpoint string // full URL of the rerank route
-	key      string
+	name     string       // the URI, for Name and errors
+	endpoint string       // full URL of the rerank route
 	batch    atomic.Int64 // documents per request
-	http     *http.Client
+	remote   *remote.Client
 }
+
+// Defaults of the options every reranker takes.
+const (
+	defaultTimeout = 60 * time.Second
+	defaultRetries = model.DefaultAttempts - 1
+)
 
 // commonOptions reads the options every provider takes.
 func commonOptions(u model.URI, defaultKeyEnv string, defaultBatch int) (c *client, err error) {
-	c = &client{name: u.Raw, http: &http.Client{Timeout: 60 * time.Second}}
+	policy := remote.Policy{Attempts: defaultRetries + 1, Timeout: defaultTimeout, Base: model.DefaultBackoff, Max: 30 * time.Second}
+	c = &client{name: u.Raw, remote: &remote.Client{Provider: u.Scheme, HTTP: &http.Client{}, Header: http.Header{}}}
 	c.batch.Store(int64(defaultBatch))
 	for k := range u.Options {
 		switch k {
-		case "key_env", "timeout", "batch", "model", "url", "truncate":
+		case "key_env", "timeout", "retries", "backoff", "batch", "model", "url", "truncate":
 		default:
-			return c, &model.URIError{URI: u.Raw, Reason: fmt.Sprintf("unknown option %q (known: batch, key_env, model, timeout, truncate, url)", k)}
+			return c, &model.URIError{URI: u.Raw, Reason: fmt.Sprintf("unknown option %q (known: backoff, batch, key_env, model, retries, timeout, truncate, url)", k)}
 		}
 	}
 	if v := u.Options.Get("timeout"); v != "" {
@@ -59,8 +65,23 @@ func commonOptions(u model.URI, defaultKeyEnv string, defaultBatch int) (c *clie
 		if err != nil || d <= 0 {
 			return c, &model.URIError{URI: u.Raw, Reason: fmt.Sprintf("timeout=%s: want a duration such as 30s", v)}
 		}
-		c.http.Timeout = d
+		policy.Timeout = d
 	}
+	if v := u.Options.Get("backoff"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, &model.URIError{URI: u.Raw, Reason: fmt.Sprintf("backoff=%s: want a duration such as 500ms", v)}
+		}
+		policy.Base = d
+	}
+	if v := u.Options.Get("retries"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 20 {
+			return c, &model.URIError{URI: u.Raw, Reason: fmt.Sprintf("retries=%s: want a whole number from 0 to 20", v)}
+		}
+		policy.Attempts = n + 1
+	}
+	c.remote.Policy = policy
 	if v := u.Options.Get("batch"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
@@ -73,10 +94,11 @@ func commonOptions(u model.URI, defaultKeyEnv string, defaultBatch int) (c *clie
 		keyEnv = v
 	}
 	if keyEnv != "" {
-		c.key = os.Getenv(keyEnv)
-		if c.key == "" {
+		key := os.Getenv(keyEnv)
+		if key == "" {
 			return c, &model.URIError{URI: u.Raw, Reason: fmt.Sprintf("no API key: set $%s", keyEnv)}
 		}
+		c.remote.Header.Set("Authorization", "Bearer "+key)
 	}
 	return c, nil
 }
@@ -92,84 +114,12 @@ func baseURL(raw, uri string) (string, error) {
 
 func (c *client) Name() string { return c.name }
 
-// post sends a JSON request and decodes a JSON answer, turning an error
-// status into an error that carries the server's message.
+// post sends a JSON request and decodes a JSON answer, retrying as every
+// model provider does (429, 5xx, timeouts, cut connections; Retry-After
+// honoured). Failures are model.Errors naming the scheme, the endpoint's
+// URL and the status, with the server's message.
 func (c *client) post(ctx context.Context, body, out any) error {
-	data, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(data))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if c.key != "" {
-		req.Header.Set("Authorization", "Bearer "+c.key)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", c.name, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return fmt.Errorf("%s: reading the answer: %w", c.name, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return &StatusError{URI: c.name, Status: resp.Status, Code: resp.StatusCode, Message: serverMessage(raw)}
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("%s: unexpected answer (%v): %.200s", c.name, err, raw)
-	}
-	return nil
-}
-
-// StatusError is an error status from a reranking server.
-type StatusError struct {
-	URI     string
-	Status  string
-	Code    int
-	Message string
-}
-
-func (e *StatusError) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("%s: %s", e.URI, e.Status)
-	}
-	return fmt.Sprintf("%s: %s: %s", e.URI, e.Status, e.Message)
-}
-
-// serverMessage finds the message in an error body: TEI's {"error": ...},
-// Cohere's {"message": ...}, vLLM's {"error": {"message": ...}} or
-// FastAPI's {"detail": ...}; else the body itself, shortened.
-func serverMessage(raw []byte) string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) == nil {
-		for _, k := range []string{"error", "message", "detail"} {
-			v, ok := m[k]
-			if !ok {
-				continue
-			}
-			var s string
-			if json.Unmarshal(v, &s) == nil {
-				return s
-			}
-			var nested struct {
-				Message string `json:"message"`
-			}
-			if json.Unmarshal(v, &nested) == nil && nested.Message != "" {
-				return nested.Message
-			}
-			return string(v)
-		}
-	}
-	s := strings.TrimSpace(string(raw))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
+	return c.remote.PostJSON(ctx, c.endpoint, body, out)
 }
 
 // scoresFrom places results given as (index, score) into a slice in the

@@ -77,7 +77,7 @@ func TestRerankProviders(t *testing.T) {
 }
 
 func TestRerankErrors(t *testing.T) {
-	overloaded := fakererank.TEI(t, fakererank.Options{Fail: 1})
+	overloaded := fakererank.TEI(t, fakererank.Options{Fail: 100})
 	small := fakererank.TEI(t, fakererank.Options{MaxBatch: 2})
 	partial := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -95,16 +95,19 @@ func TestRerankErrors(t *testing.T) {
 	keyed := fakererank.Cohere(t, fakererank.Options{Key: "right"}, true)
 	t.Setenv("COHERE_API_KEY", "wrong")
 	tests := []struct {
-		uri  string
-		want string
+		uri   string
+		want  string
+		named string // the part of the message that names the reranker
+		calls int    // requests the server saw, when it counts them
+		srv   *fakererank.Server
 	}{
-		{"tei:" + overloaded.URL, "503 Service Unavailable: model is overloaded"},
-		{"tei:" + small.URL + "/nowhere", "404 Not Found: no route /nowhere/rerank"},
-		{"cohere:rerank-v3.5?url=" + keyed.URL, "401 Unauthorized: invalid api token"},
-		{"vllm:http://127.0.0.1:1", "connection refused"},
-		{"vllm:" + partial.URL, "answer has no score for document 0"},
-		{"tei:" + wrongIndex.URL, "answer names document 7 of 4"},
-		{"tei:" + html.URL, "unexpected answer"},
+		{"tei:" + overloaded.URL + "?retries=1&backoff=1ms", "HTTP 503 Service Unavailable: model is overloaded", "tei " + overloaded.URL + "/rerank", 2, overloaded},
+		{"tei:" + small.URL + "/nowhere", "HTTP 404 Not Found (unknown endpoint or model): no route /nowhere/rerank", "tei " + small.URL + "/nowhere/rerank", 0, nil},
+		{"cohere:rerank-v3.5?url=" + keyed.URL, "HTTP 401 Unauthorized (check the credentials or API key): invalid api token", "cohere " + keyed.URL + "/v1/rerank", 1, keyed},
+		{"vllm:http://127.0.0.1:1", "connection refused", "vllm http://127.0.0.1:1/v1/rerank", 0, nil},
+		{"vllm:" + partial.URL, "answer has no score for document 0", "vllm:" + partial.URL, 0, nil},
+		{"tei:" + wrongIndex.URL, "answer names document 7 of 4", "tei:" + wrongIndex.URL, 0, nil},
+		{"tei:" + html.URL, `malformed answer ("<html>proxy login</html>")`, "tei " + html.URL + "/rerank", 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {
@@ -116,8 +119,11 @@ func TestRerankErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}
-			if !strings.Contains(fmt.Sprint(err), tt.uri) {
-				t.Errorf("err = %v does not name the reranker", err)
+			if !strings.HasPrefix(fmt.Sprint(err), tt.named) {
+				t.Errorf("err = %v does not start with %q", err, tt.named)
+			}
+			if tt.srv != nil && tt.srv.Calls() != tt.calls {
+				t.Errorf("%d requests, want %d", tt.srv.Calls(), tt.calls)
 			}
 		})
 	}
@@ -133,6 +139,8 @@ func TestOpenRerankErrors(t *testing.T) {
 		{"tei:http://h?timeout=soon", "timeout=soon: want a duration"},
 		{"tei:http://h?truncate=maybe", "truncate=maybe: want true or false"},
 		{"tei:http://h?colour=red", `unknown option "colour"`},
+		{"tei:http://h?retries=-1", "retries=-1: want a whole number from 0 to 20"},
+		{"tei:http://h?backoff=soon", "backoff=soon: want a duration"},
 		{"cohere:rerank-v3.5", "no API key: set $COHERE_API_KEY"},
 		{"jina:", "want the model"},
 		{"vllm:", "want the server's URL"},

@@ -59,9 +59,9 @@ var batchLimit = regexp.MustCompile(`maximum allowed batch size (\d+)`)
 // refuses a batch as too large, it learns the server's limit and retries.
 func (t *TEI) Rerank(ctx context.Context, query string, docs []string) ([]float64, error) {
 	scores, err := t.rerank(ctx, query, docs)
-	var se *StatusError
-	if errors.As(err, &se) && se.Code == http.StatusRequestEntityTooLarge {
-		if m := batchLimit.FindStringSubmatch(se.Message); m != nil {
+	var me *model.Error
+	if errors.As(err, &me) && me.Status == http.StatusRequestEntityTooLarge {
+		if m := batchLimit.FindStringSubmatch(me.Message); m != nil {
 			if n, _ := strconv.Atoi(m[1]); n > 0 && int64(n) < t.batch.Load() {
 				t.batch.Store(int64(n))
 				return t.rerank(ctx, query, docs)

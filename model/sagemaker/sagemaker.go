@@ -17,6 +17,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -207,26 +208,36 @@ func (e *Endpoint) Generate(ctx context.Context, req model.Request) (model.Respo
 	if err := e.invoke(ctx, body, &raw); err != nil {
 		return model.Response{}, err
 	}
+	text, details, err := decodeTGI(raw)
+	if err != nil {
+		return model.Response{}, e.errorf(200, "%v", err)
+	}
+	out := model.Response{Text: model.TrimStop(text, full.Stop), Usage: tgiUsage(body.Inputs, details, text)}
+	if details != nil {
+		out.FinishReason = details.FinishReason
+	}
+	return out, nil
+}
+
+// decodeTGI reads TGI's answer, [{"generated_text", "details"}], or the
+// object alone as some containers send it.
+func decodeTGI(raw []byte) (string, *tgiDetails, error) {
 	type generated struct {
 		GeneratedText *string     `json:"generated_text"`
 		Details       *tgiDetails `json:"details"`
 	}
 	var list []generated
 	if err := json.Unmarshal(raw, &list); err != nil {
-		var one generated // some containers answer with the object alone
+		var one generated
 		if err := json.Unmarshal(raw, &one); err != nil {
-			return model.Response{}, e.errorf(200, "malformed answer (%s)", remote.Snippet(raw))
+			return "", nil, fmt.Errorf("malformed answer (%s)", remote.Snippet(raw))
 		}
 		list = []generated{one}
 	}
 	if len(list) == 0 || list[0].GeneratedText == nil {
-		return model.Response{}, e.errorf(200, "malformed answer: no generated_text (%s)", remote.Snippet(raw))
+		return "", nil, fmt.Errorf("malformed answer: no generated_text (%s)", remote.Snippet(raw))
 	}
-	out := model.Response{Text: model.TrimStop(*list[0].GeneratedText, full.Stop), Usage: tgiUsage(body.Inputs, list[0].Details, *list[0].GeneratedText)}
-	if list[0].Details != nil {
-		out.FinishReason = list[0].Details.FinishReason
-	}
-	return out, nil
+	return *list[0].GeneratedText, list[0].Details, nil
 }
 
 // tgiUsage counts tokens: TGI reports the generated ones; the prompt's
@@ -298,7 +309,10 @@ func (e *Endpoint) Stream(ctx context.Context, req model.Request, onToken func(s
 			return err
 		}
 		if !p.done {
-			return e.errorf(200, "the stream ended before the answer did")
+			// The SDK reads a stream cut off in the middle of an event as
+			// its end. Asking again is safe while nothing was shown.
+			return &model.Error{Provider: "sagemaker", Endpoint: e.endpoint, Status: 200, Message: "the stream ended before the answer did",
+				Err: io.ErrUnexpectedEOF, Permanent: p.text.Len() > 0}
 		}
 		out = model.Response{Text: model.TrimStop(p.text.String(), stop), FinishReason: p.finish}
 		if p.messages {

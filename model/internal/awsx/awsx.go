@@ -63,10 +63,15 @@ func Error(provider, endpoint string, err error) *model.Error {
 	me := &model.Error{Provider: provider, Endpoint: endpoint, Err: err}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) && re.Response != nil {
+		// The SDK wraps every failure in a response error, also when no
+		// answer came (status 0, e.g. a cancelled or reset request); its
+		// inner error keeps what errors.Is needs (context.Canceled).
 		me.Status = re.HTTPStatusCode()
 		me.RetryAfter = remote.RetryAfter(re.Response.Header)
-		me.Err = nil
-		me.Message = re.Err.Error()
+		me.Err = re.Err
+		if me.Status != 0 {
+			me.Err, me.Message = nil, re.Err.Error()
+		}
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
@@ -79,7 +84,11 @@ func Error(provider, endpoint string, err error) *model.Error {
 		}
 	}
 	var de *smithy.DeserializationError
-	if errors.As(err, &de) {
+	switch {
+	case errors.As(err, &de) && remote.CutShort(err):
+		// The answer's body was cut off in the middle: asking again may work.
+		me.Message, me.Err = "the answer was cut short", de.Err
+	case errors.As(err, &de):
 		me.Message, me.Permanent = "malformed answer", true
 	}
 	return me
