@@ -50,21 +50,48 @@ func (t *termPostings) add(p posting) {
 	t.count++
 }
 
+// termDict numbers the terms a writer meets, so that counting and
+// collecting postings index slices instead of hashing strings per posting.
+type termDict struct {
+	ids   map[string]int32
+	names []string
+}
+
+func newTermDict() *termDict { return &termDict{ids: map[string]int32{}} }
+
+func (d *termDict) id(term string) int32 {
+	id, ok := d.ids[term]
+	if !ok {
+		id = int32(len(d.names))
+		d.ids[term] = id
+		d.names = append(d.names, term)
+	}
+	return id
+}
+
 // segmentPostings accumulates a segment's postings in memory. Chunks must
 // be added in increasing order of their relative id.
 type segmentPostings struct {
-	terms map[string]*termPostings
+	dict  *termDict // may be shared by the segments of one writer
+	lists []termPostings
+	used  []int32 // terms with postings, in first-seen order
 	count int
 }
 
 func (s *segmentPostings) add(term string, p posting) {
-	if s.terms == nil {
-		s.terms = map[string]*termPostings{}
+	if s.dict == nil {
+		s.dict = newTermDict()
 	}
-	t := s.terms[term]
-	if t == nil {
-		t = &termPostings{}
-		s.terms[term] = t
+	s.addID(s.dict.id(term), p)
+}
+
+func (s *segmentPostings) addID(id int32, p posting) {
+	if int(id) >= len(s.lists) {
+		s.lists = append(s.lists, make([]termPostings, int(id)+1-len(s.lists))...)
+	}
+	t := &s.lists[id]
+	if t.count == 0 {
+		s.used = append(s.used, id)
 	}
 	t.add(p)
 	s.count++
@@ -78,9 +105,15 @@ type block struct {
 
 // blocks packs the postings into blocks of about blockTarget bytes.
 func (s *segmentPostings) blocks() []block {
-	terms := make([]string, 0, len(s.terms))
-	for t := range s.terms {
-		terms = append(terms, t)
+	if len(s.used) == 0 {
+		return nil
+	}
+	terms := make([]string, 0, len(s.used))
+	byTerm := make(map[string]*termPostings, len(s.used))
+	for _, id := range s.used {
+		name := s.dict.names[id]
+		terms = append(terms, name)
+		byTerm[name] = &s.lists[id]
 	}
 	sort.Strings(terms)
 	var out []block
@@ -88,14 +121,14 @@ func (s *segmentPostings) blocks() []block {
 		end, size := start, 0
 		for end < len(terms) {
 			// a dictionary entry is the term and three short uvarints
-			n := len(terms[end]) + 6 + len(s.terms[terms[end]].buf)
+			n := len(terms[end]) + 6 + len(byTerm[terms[end]].buf)
 			if end > start && size+n > blockTarget {
 				break
 			}
 			size += n
 			end++
 		}
-		out = append(out, block{last: terms[end-1], data: encodeBlock(terms[start:end], s.terms, size)})
+		out = append(out, block{last: terms[end-1], data: encodeBlock(terms[start:end], byTerm, size)})
 		start = end
 	}
 	return out

@@ -57,7 +57,19 @@ type writer struct {
 	touched      map[string]bool // splits whose segments changed, to merge after commit
 	done         bool
 
-	tf map[string]uint32 // reused term-frequency counter
+	// Analysis state, reused across pages: the page's tokens as term ids,
+	// and per-chunk counts indexed by term id.
+	dict    *termDict
+	tokens  []idToken
+	counts  []uint32
+	counted []int32 // term ids with non-zero counts
+}
+
+// idToken is a token of the page being analyzed, its term numbered by the
+// writer's dictionary.
+type idToken struct {
+	id         int32
+	start, end int32
 }
 
 type pendingPage struct {
@@ -104,7 +116,7 @@ func (s *Store) BeginVectors(ctx context.Context, doc document.Document, model s
 
 func (s *Store) begin(ctx context.Context, doc document.Document, model string) (store.DocumentWriter, error) {
 	return &writer{s: s, doc: doc, seq: map[string]int{}, segments: map[string]*segmentBuilder{}, touched: map[string]bool{},
-		tf: map[string]uint32{}, insertRows: map[int]*sql.Stmt{},
+		dict: newTermDict(), insertRows: map[int]*sql.Stmt{},
 		model: model, vectorSplits: map[string]bool{}}, nil
 }
 
@@ -160,7 +172,7 @@ func (w *writer) AddPage(ctx context.Context, page document.Page, chunks []store
 // addPage analyzes a page and buffers it, writing what is buffered when it
 // grows past flushBytes or segmentFlushPostings.
 func (w *writer) addPage(ctx context.Context, page document.Page, chunks []store.Chunk) error {
-	var tokens []textproc.Token
+	analyzed := false
 	pp := pendingPage{page: page, chunks: make([]pendingChunk, len(chunks))}
 	for i, c := range chunks {
 		sp, ok := w.s.split(c.Split)
@@ -180,11 +192,12 @@ func (w *writer) addPage(ctx context.Context, page document.Page, chunks []store
 		pc.seq = w.seq[c.Split]
 		w.seq[c.Split] = pc.seq + 1
 		if sp.Search {
-			if tokens == nil {
-				tokens = textproc.English.Tokens(page.Text)
+			if !analyzed {
+				w.analyze(page.Text)
+				analyzed = true
 			}
-			pc.terms = w.countTerms(tokens, c.Start, c.End)
-			w.segment(c.Split).add(w.tf, pc.ordinal, pc.terms)
+			pc.terms = w.countChunk(c.Start, c.End)
+			w.segment(c.Split).addCounted(w, pc.ordinal, pc.terms)
 		}
 		pp.chunks[i] = pc
 	}
@@ -215,10 +228,48 @@ func (seg *segmentBuilder) add(tf map[string]uint32, chunk int64, length int) {
 	}
 }
 
-// countTerms fills w.tf with the terms of the tokens inside [start, end) and
-// returns their number.
-func (w *writer) countTerms(tokens []textproc.Token, start, end int) int {
-	return countTerms(w.tf, tokens, start, end)
+// analyze tokenizes a page into w.tokens.
+func (w *writer) analyze(text string) {
+	w.tokens = w.tokens[:0]
+	textproc.English.ForEach(text, func(term string, start, end int) {
+		w.tokens = append(w.tokens, idToken{id: w.dict.id(term), start: int32(start), end: int32(end)})
+	})
+}
+
+// countChunk counts the terms of the tokens inside [start, end) into
+// w.counts and w.touched and returns their number; it counts as
+// countTerms does, which the check uses.
+func (w *writer) countChunk(start, end int) int {
+	i := sort.Search(len(w.tokens), func(i int) bool { return int(w.tokens[i].start) >= start })
+	n := 0
+	for ; i < len(w.tokens) && int(w.tokens[i].end) <= end; i++ {
+		id := w.tokens[i].id
+		if int(id) >= len(w.counts) {
+			w.counts = append(w.counts, make([]uint32, len(w.dict.names)-len(w.counts))...)
+		}
+		if w.counts[id] == 0 {
+			w.counted = append(w.counted, id)
+		}
+		w.counts[id]++
+		n++
+	}
+	return n
+}
+
+// addCounted adds a chunk whose terms w.countChunk counted, and clears the
+// counts. Chunks must come in increasing order.
+func (seg *segmentBuilder) addCounted(w *writer, chunk int64, length int) {
+	if seg.chunks == 0 {
+		seg.first = chunk
+	}
+	seg.last = chunk
+	seg.chunks++
+	seg.terms += int64(length)
+	for _, id := range w.counted {
+		seg.postings.addID(id, posting{chunk: chunk - seg.first, tf: w.counts[id], dl: uint32(length)})
+		w.counts[id] = 0
+	}
+	w.counted = w.counted[:0]
 }
 
 // countTerms fills tf with the terms of the tokens inside [start, end) and
@@ -237,7 +288,7 @@ func countTerms(tf map[string]uint32, tokens []textproc.Token, start, end int) i
 func (w *writer) segment(split string) *segmentBuilder {
 	seg := w.segments[split]
 	if seg == nil {
-		seg = &segmentBuilder{split: split}
+		seg = &segmentBuilder{split: split, postings: segmentPostings{dict: w.dict}}
 		w.segments[split] = seg
 		w.touched[split] = true
 	}
