@@ -161,6 +161,11 @@ func mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segment
 			}
 			var bad error
 			err := eachBlockTerm(data, func(bt blockTerm) bool {
+				if live == nil {
+					// Nothing deleted: copy the postings.
+					bad = merged.addEncoded(bt.term, bt.postings, bt.count, si.first-first)
+					return bad == nil
+				}
 				bad = decodePostings(bt.postings, bt.count, func(p posting) {
 					id := si.first + p.chunk
 					if live != nil && !live[id] {

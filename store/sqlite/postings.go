@@ -50,6 +50,50 @@ func (t *termPostings) add(p posting) {
 	t.count++
 }
 
+// appendEncoded appends another segment's encoded postings of the term,
+// whose chunk ids are offset from this list's base: only the first delta
+// is re-encoded, the rest is copied. The other list's chunks must all come
+// after this one's.
+func (t *termPostings) appendEncoded(data []byte, count int, offset int64) error {
+	if count == 0 {
+		return nil
+	}
+	d0, k := binary.Uvarint(data)
+	if k <= 0 {
+		return errCorruptPostings
+	}
+	rest := data[k:]
+	// Walk the deltas to learn the last chunk, checking the encoding.
+	rel, p := int64(d0), rest
+	for i := 0; i < count; i++ {
+		for j := 0; j < 3; j++ {
+			if i == 0 && j == 0 {
+				continue
+			}
+			x, k := binary.Uvarint(p)
+			if k <= 0 || (j == 0 && (x == 0 || x > 1<<40)) {
+				return errCorruptPostings
+			}
+			if j == 0 {
+				rel += int64(x)
+			}
+			p = p[k:]
+		}
+	}
+	if len(p) != 0 || d0 > 1<<40 {
+		return errCorruptPostings
+	}
+	first := offset + int64(d0)
+	if t.count > 0 && first <= t.last {
+		return errCorruptPostings
+	}
+	t.buf = binary.AppendUvarint(t.buf, uint64(first-t.last))
+	t.buf = append(t.buf, rest...)
+	t.last = offset + rel
+	t.count += count
+	return nil
+}
+
 // termDict numbers the terms a writer meets, so that counting and
 // collecting postings index slices instead of hashing strings per posting.
 type termDict struct {
@@ -95,6 +139,28 @@ func (s *segmentPostings) addID(id int32, p posting) {
 	}
 	t.add(p)
 	s.count++
+}
+
+// addEncoded appends another segment's encoded postings of term; see
+// termPostings.appendEncoded.
+func (s *segmentPostings) addEncoded(term string, data []byte, count int, offset int64) error {
+	if s.dict == nil {
+		s.dict = newTermDict()
+	}
+	id := s.dict.id(term)
+	if int(id) >= len(s.lists) {
+		s.lists = append(s.lists, make([]termPostings, int(id)+1-len(s.lists))...)
+	}
+	t := &s.lists[id]
+	fresh := t.count == 0
+	if err := t.appendEncoded(data, count, offset); err != nil {
+		return err
+	}
+	if fresh && t.count > 0 {
+		s.used = append(s.used, id)
+	}
+	s.count += count
+	return nil
 }
 
 // block is one stored block: its last term and its encoding.

@@ -94,3 +94,61 @@ func TestBlocks(t *testing.T) {
 		})
 	}
 }
+
+// TestAddEncodedEqualsAdd checks the merge's copy of encoded postings
+// against adding the same postings one by one.
+func TestAddEncodedEqualsAdd(t *testing.T) {
+	tests := []struct {
+		name    string
+		offsets []int64 // first chunk of each segment, relative to the merged one
+	}{
+		{"one segment", []int64{0}},
+		{"adjacent", []int64{0, 50, 100}},
+		{"gaps", []int64{3, 1000, 1 << 30}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(7, uint64(len(tt.offsets))))
+			var direct, merged segmentPostings
+			for _, off := range tt.offsets {
+				var seg segmentPostings
+				for c := int64(0); c < 50; c++ {
+					for _, term := range []string{"a", "b", "c", "d"} {
+						if r.IntN(3) == 0 {
+							p := posting{chunk: c, tf: uint32(1 + r.IntN(4)), dl: uint32(10 + r.IntN(90))}
+							seg.add(term, p)
+							p.chunk += off
+							direct.add(term, p)
+						}
+					}
+				}
+				for _, b := range seg.blocks() {
+					if err := eachBlockTerm(b.data, func(bt blockTerm) bool {
+						if err := merged.addEncoded(bt.term, bt.postings, bt.count, off); err != nil {
+							t.Fatal(err)
+						}
+						return true
+					}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if !reflect.DeepEqual(merged.blocks(), direct.blocks()) {
+				t.Fatal("merged blocks differ from blocks built posting by posting")
+			}
+			if merged.count != direct.count {
+				t.Fatalf("count %d, want %d", merged.count, direct.count)
+			}
+		})
+	}
+	var tp termPostings
+	tp.add(posting{chunk: 10, tf: 1, dl: 5})
+	var other termPostings
+	other.add(posting{chunk: 0, tf: 1, dl: 5})
+	if err := tp.appendEncoded(other.buf, 1, 5); err == nil {
+		t.Error("postings appended before the list's last chunk were accepted")
+	}
+	if err := tp.appendEncoded([]byte{1, 1}, 1, 20); err == nil {
+		t.Error("truncated postings were accepted")
+	}
+}

@@ -60,6 +60,7 @@ type writer struct {
 	// Analysis state, reused across pages: the page's tokens as term ids,
 	// and per-chunk counts indexed by term id.
 	dict    *termDict
+	words   map[string]int32 // word -> term id, -1 for a stop word
 	tokens  []idToken
 	counts  []uint32
 	counted []int32 // term ids with non-zero counts
@@ -116,7 +117,7 @@ func (s *Store) BeginVectors(ctx context.Context, doc document.Document, model s
 
 func (s *Store) begin(ctx context.Context, doc document.Document, model string) (store.DocumentWriter, error) {
 	return &writer{s: s, doc: doc, seq: map[string]int{}, segments: map[string]*segmentBuilder{}, touched: map[string]bool{},
-		dict: newTermDict(), insertRows: map[int]*sql.Stmt{},
+		dict: newTermDict(), words: map[string]int32{}, insertRows: map[int]*sql.Stmt{},
 		model: model, vectorSplits: map[string]bool{}}, nil
 }
 
@@ -231,8 +232,19 @@ func (seg *segmentBuilder) add(tf map[string]uint32, chunk int64, length int) {
 // analyze tokenizes a page into w.tokens.
 func (w *writer) analyze(text string) {
 	w.tokens = w.tokens[:0]
-	textproc.English.ForEach(text, func(term string, start, end int) {
-		w.tokens = append(w.tokens, idToken{id: w.dict.id(term), start: int32(start), end: int32(end)})
+	textproc.English.ForEachWord(text, func(word []byte, start, end int) {
+		id, ok := w.words[string(word)]
+		if !ok {
+			id = -1
+			s := string(word)
+			if term := textproc.English.Stem(s); term != "" {
+				id = w.dict.id(term)
+			}
+			w.words[s] = id
+		}
+		if id >= 0 {
+			w.tokens = append(w.tokens, idToken{id: id, start: int32(start), end: int32(end)})
+		}
 	})
 }
 
