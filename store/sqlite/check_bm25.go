@@ -175,11 +175,12 @@ func checkSplitBM25(ctx context.Context, s *Store, tx *sql.Tx, sp store.Split, s
 		var bad error
 		term, first := "", true
 		err := eachBlockTerm(data, func(bt blockTerm) bool {
-			if (!first || lastTerm != "") && bt.term <= max(term, lastTerm) {
-				bad = fmt.Errorf("term %q out of order", bt.term)
+			name := string(bt.term)
+			if (!first || lastTerm != "") && name <= max(term, lastTerm) {
+				bad = fmt.Errorf("term %q out of order", name)
 				return false
 			}
-			first, term = false, bt.term
+			first, term = false, name
 			var prev int64 = -1
 			bad = decodePostings(bt.postings, bt.count, func(x posting) {
 				if bad != nil {
@@ -196,7 +197,7 @@ func checkSplitBM25(ctx context.Context, s *Store, tx *sql.Tx, sp store.Split, s
 					sr.foreign[id] = true
 					return
 				}
-				ic.got += termPrint(bt.term, x.tf)
+				ic.got += termPrint(name, x.tf)
 				if x.dl != ic.length {
 					bad = fmt.Errorf("chunk row %d has length %d in the postings but %d terms", id, x.dl, ic.length)
 				}

@@ -166,13 +166,14 @@ func mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segment
 					bad = merged.addEncoded(bt.term, bt.postings, bt.count, si.first-first)
 					return bad == nil
 				}
+				term := string(bt.term)
 				bad = decodePostings(bt.postings, bt.count, func(p posting) {
 					id := si.first + p.chunk
 					if live != nil && !live[id] {
 						return
 					}
 					p.chunk = id - first
-					merged.add(bt.term, p)
+					merged.add(term, p)
 				})
 				return bad == nil
 			})

@@ -113,6 +113,14 @@ func (d *termDict) id(term string) int32 {
 	return id
 }
 
+// idBytes is id for a term in a buffer; it allocates only for a new term.
+func (d *termDict) idBytes(term []byte) int32 {
+	if id, ok := d.ids[string(term)]; ok {
+		return id
+	}
+	return d.id(string(term))
+}
+
 // segmentPostings accumulates a segment's postings in memory. Chunks must
 // be added in increasing order of their relative id.
 type segmentPostings struct {
@@ -143,11 +151,11 @@ func (s *segmentPostings) addID(id int32, p posting) {
 
 // addEncoded appends another segment's encoded postings of term; see
 // termPostings.appendEncoded.
-func (s *segmentPostings) addEncoded(term string, data []byte, count int, offset int64) error {
+func (s *segmentPostings) addEncoded(term []byte, data []byte, count int, offset int64) error {
 	if s.dict == nil {
 		s.dict = newTermDict()
 	}
-	id := s.dict.id(term)
+	id := s.dict.idBytes(term)
 	if int(id) >= len(s.lists) {
 		s.lists = append(s.lists, make([]termPostings, int(id)+1-len(s.lists))...)
 	}
@@ -174,53 +182,48 @@ func (s *segmentPostings) blocks() []block {
 	if len(s.used) == 0 {
 		return nil
 	}
-	terms := make([]string, 0, len(s.used))
-	byTerm := make(map[string]*termPostings, len(s.used))
-	for _, id := range s.used {
-		name := s.dict.names[id]
-		terms = append(terms, name)
-		byTerm[name] = &s.lists[id]
-	}
-	sort.Strings(terms)
+	ids := append([]int32(nil), s.used...)
+	names := s.dict.names
+	sort.Slice(ids, func(i, j int) bool { return names[ids[i]] < names[ids[j]] })
 	var out []block
-	for start := 0; start < len(terms); {
+	for start := 0; start < len(ids); {
 		end, size := start, 0
-		for end < len(terms) {
+		for end < len(ids) {
 			// a dictionary entry is the term and three short uvarints
-			n := len(terms[end]) + 6 + len(byTerm[terms[end]].buf)
+			n := len(names[ids[end]]) + 6 + len(s.lists[ids[end]].buf)
 			if end > start && size+n > blockTarget {
 				break
 			}
 			size += n
 			end++
 		}
-		out = append(out, block{last: terms[end-1], data: encodeBlock(terms[start:end], byTerm, size)})
+		out = append(out, block{last: names[ids[end-1]], data: s.encodeBlock(ids[start:end], size)})
 		start = end
 	}
 	return out
 }
 
-func encodeBlock(terms []string, postings map[string]*termPostings, size int) []byte {
-	buf := make([]byte, 0, size+len(terms)*12+8)
-	buf = binary.AppendUvarint(buf, uint64(len(terms)))
-	for _, t := range terms {
-		tp := postings[t]
+func (s *segmentPostings) encodeBlock(ids []int32, size int) []byte {
+	buf := make([]byte, 0, size+len(ids)*6+8)
+	buf = binary.AppendUvarint(buf, uint64(len(ids)))
+	for _, id := range ids {
+		t, tp := s.dict.names[id], &s.lists[id]
 		buf = binary.AppendUvarint(buf, uint64(len(t)))
 		buf = append(buf, t...)
 		buf = binary.AppendUvarint(buf, uint64(tp.count))
 		buf = binary.AppendUvarint(buf, uint64(len(tp.buf)))
 	}
-	for _, t := range terms {
-		buf = append(buf, postings[t].buf...)
+	for _, id := range ids {
+		buf = append(buf, s.lists[id].buf...)
 	}
 	return buf
 }
 
 var errCorruptPostings = errors.New("corrupt posting list")
 
-// blockTerm is one dictionary entry of a block.
+// blockTerm is one dictionary entry of a block. term aliases the block.
 type blockTerm struct {
-	term     string
+	term     []byte
 	count    int
 	postings []byte
 }
@@ -232,47 +235,56 @@ func eachBlockTerm(data []byte, fn func(bt blockTerm) bool) error {
 	if k <= 0 || n > uint64(len(data)) {
 		return errCorruptPostings
 	}
-	dict := data[k:]
-	// The postings start after the dictionary; find it first.
-	type entry struct {
-		term         string
-		count, bytes uint64
+	// Two passes over the dictionary: the first finds where the postings
+	// start, the second hands out each term with its postings.
+	walk := func(visit func(term []byte, count, size uint64) bool) (int, bool) {
+		pos := k
+		for i := uint64(0); i < n; i++ {
+			l, m := binary.Uvarint(data[pos:])
+			if m <= 0 || l > uint64(len(data)-pos-m) {
+				return 0, false
+			}
+			pos += m
+			term := data[pos : pos+int(l)]
+			pos += int(l)
+			c, m1 := binary.Uvarint(data[pos:])
+			if m1 <= 0 {
+				return 0, false
+			}
+			pos += m1
+			b, m2 := binary.Uvarint(data[pos:])
+			if m2 <= 0 || c == 0 || c > b {
+				return 0, false
+			}
+			pos += m2
+			if !visit(term, c, b) {
+				return pos, true
+			}
+		}
+		return pos, true
 	}
-	pos := 0
-	next := func() (uint64, bool) {
-		x, k := binary.Uvarint(dict[pos:])
-		if k <= 0 {
-			return 0, false
-		}
-		pos += k
-		return x, true
+	end, ok := walk(func([]byte, uint64, uint64) bool { return true })
+	if !ok {
+		return errCorruptPostings
 	}
-	entries := make([]entry, 0, n)
-	for i := uint64(0); i < n; i++ {
-		l, ok := next()
-		if !ok || l > uint64(len(dict)-pos) {
-			return errCorruptPostings
+	body := data[end:]
+	stopped, short := false, false
+	walk(func(term []byte, count, size uint64) bool {
+		if size > uint64(len(body)) {
+			short = true
+			return false
 		}
-		term := string(dict[pos : pos+int(l)])
-		pos += int(l)
-		c, ok1 := next()
-		b, ok2 := next()
-		if !ok1 || !ok2 {
-			return errCorruptPostings
+		if !fn(blockTerm{term: term, count: int(count), postings: body[:size]}) {
+			stopped = true
+			return false
 		}
-		entries = append(entries, entry{term, c, b})
+		body = body[size:]
+		return true
+	})
+	if short {
+		return errCorruptPostings
 	}
-	body := dict[pos:]
-	for _, e := range entries {
-		if e.bytes > uint64(len(body)) || e.count > e.bytes {
-			return errCorruptPostings
-		}
-		if !fn(blockTerm{term: e.term, count: int(e.count), postings: body[:e.bytes]}) {
-			return nil
-		}
-		body = body[e.bytes:]
-	}
-	if len(body) != 0 {
+	if !stopped && len(body) != 0 {
 		return errCorruptPostings
 	}
 	return nil
@@ -304,7 +316,7 @@ func lookupBlock(data []byte, term string) (blockTerm, bool, error) {
 		pos += int(l)
 		c, ok1 := next()
 		b, ok2 := next()
-		if !ok1 || !ok2 || c > b {
+		if !ok1 || !ok2 || c == 0 || c > b {
 			return blockTerm{}, false, errCorruptPostings
 		}
 		if match {
@@ -319,7 +331,7 @@ func lookupBlock(data []byte, term string) (blockTerm, bool, error) {
 	if !found {
 		return blockTerm{}, false, nil
 	}
-	return blockTerm{term: term, count: count, postings: body[at : at+size]}, true, nil
+	return blockTerm{term: []byte(term), count: count, postings: body[at : at+size]}, true, nil
 }
 
 // decodePostings calls fn for every posting of one term's encoded postings.

@@ -25,7 +25,12 @@ func FuzzBlock(f *testing.F) {
 		got := map[string][]posting{}
 		var order []string
 		var bad error
-		err := eachBlockTerm(data, func(bt blockTerm) bool {
+		err := eachBlockTerm(data, func(b blockTerm) bool {
+			bt := struct {
+				term     string
+				count    int
+				postings []byte
+			}{string(b.term), b.count, b.postings}
 			var ps []posting
 			bad = decodePostings(bt.postings, bt.count, func(p posting) { ps = append(ps, p) })
 			if _, dup := got[bt.term]; dup || (len(order) > 0 && bt.term <= order[len(order)-1]) {
@@ -61,7 +66,7 @@ func FuzzBlock(f *testing.F) {
 				if err := decodePostings(bt.postings, bt.count, func(p posting) { ps = append(ps, p) }); err != nil {
 					t.Fatalf("re-encoded postings of %q do not decode: %v", bt.term, err)
 				}
-				walk[bt.term] = ps
+				walk[string(bt.term)] = ps
 				return true
 			}); err != nil {
 				t.Fatalf("re-encoded block does not decode: %v", err)
