@@ -33,7 +33,7 @@ type posting struct {
 // blockTarget is the size of postings at which a block is closed. A query
 // reads one block per term per segment, so blocks stay small enough that
 // reading one costs about what reading the term's own postings did.
-const blockTarget = 8 << 10
+const blockTarget = 2 << 10
 
 // termPostings is one term's encoded postings while a segment is built.
 type termPostings struct {
