@@ -15,13 +15,14 @@ import (
 	"github.com/distill-rag/distill/store/sqlite"
 )
 
-// testdata/schema1.db.gz is a collection written by the schema 1 code (one
-// posting row per term, chunk rows naming their segment): the documents of
-// newCollection(t, 12), with replacements and deletions, so its segments
-// held postings of deleted chunks.
-func openSchema1(t *testing.T) string {
+// testdata/schemaN.db.gz are collections written by the code of schema N
+// (one posting row per term, chunk rows naming their segment): the
+// documents of newCollection(t, 12), with replacements and deletions, so
+// their segments held postings of deleted chunks. The schema 2 one also has
+// vectors for its searched chunks.
+func unpackFixture(t *testing.T, name string) string {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "schema1.db.gz"))
+	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,8 +48,27 @@ func openSchema1(t *testing.T) string {
 	return dir
 }
 
-func TestMigrateFromSchema1RebuildsBM25(t *testing.T) {
-	dir := openSchema1(t)
+func TestMigrateRebuildsBM25(t *testing.T) {
+	tests := []struct {
+		fixture string
+		vectors int // rows of the vectors table, which must survive
+	}{
+		{"schema1.db.gz", 0},
+		{"schema2.db.gz", -1}, // counted before the migration
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) { testMigrate(t, tt.fixture, tt.vectors) })
+	}
+}
+
+func testMigrate(t *testing.T, fixture string, vectors int) {
+	dir := unpackFixture(t, fixture)
+	if vectors < 0 {
+		rawQuery(t, dir, `SELECT count(*) FROM vectors`, &vectors)
+		if vectors == 0 {
+			t.Fatal("the fixture has no vectors")
+		}
+	}
 	ctx := context.Background()
 	st, err := sqlite.OpenStore(ctx, dir, store.Options{})
 	if err != nil {
@@ -67,6 +87,13 @@ func TestMigrateFromSchema1RebuildsBM25(t *testing.T) {
 	}
 	if rep := mustCheck(t, st, false); !rep.OK() {
 		t.Fatalf("the migrated collection fails the check: %v", rep.Problems())
+	}
+	if vectors > 0 {
+		var n int
+		rawQuery(t, dir, `SELECT count(*) FROM vectors`, &n)
+		if n != vectors {
+			t.Errorf("%d vectors after the migration, %d before", n, vectors)
+		}
 	}
 	docs, err := st.Documents(ctx)
 	if err != nil || len(docs) != 9 {
@@ -90,7 +117,11 @@ func TestMigrateFromSchema1RebuildsBM25(t *testing.T) {
 	}
 
 	// It keeps working as a collection: a replacement and a delete keep the
-	// index exact.
+	// index exact. (A collection with vectors takes only documents with
+	// vectors, which writeDoc does not make.)
+	if vectors > 0 {
+		return
+	}
 	writeDoc(t, st, 3, 2)
 	if _, err := st.Delete(ctx, document.IDFor("/docs/doc-002.txt")); err != nil {
 		t.Fatal(err)
