@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/distill-rag/distill/document"
@@ -61,6 +62,7 @@ type writer struct {
 	// and per-chunk counts indexed by term id.
 	dict    *termDict
 	words   map[string]int32 // word -> term id, -1 for a stop word
+	stems   map[string]string // from stemCaches, until the writer is done
 	tokens  []idToken
 	counts  []uint32
 	counted []int32 // term ids with non-zero counts
@@ -229,15 +231,59 @@ func (seg *segmentBuilder) add(tf map[string]uint32, chunk int64, length int) {
 	}
 }
 
+// stemCaches hold maps from word to term ("" for a stop word) that
+// outlive a writer, so that a run of documents stems each word once
+// without going through the analyzer's shared cache, which costs more per
+// lookup. A writer holds one at a time; a map grown past stemCacheLimit is
+// dropped rather than kept, and at most stemCacheKeep are kept, bounding
+// memory. (Not a sync.Pool: it empties at every garbage collection, which
+// ingest triggers often.)
+var stemCaches struct {
+	sync.Mutex
+	free []map[string]string
+}
+
+const (
+	stemCacheLimit = 1 << 17
+	stemCacheKeep  = 8
+)
+
+func getStemCache() map[string]string {
+	stemCaches.Lock()
+	defer stemCaches.Unlock()
+	if n := len(stemCaches.free); n > 0 {
+		m := stemCaches.free[n-1]
+		stemCaches.free = stemCaches.free[:n-1]
+		return m
+	}
+	return map[string]string{}
+}
+
+func putStemCache(m map[string]string) {
+	stemCaches.Lock()
+	defer stemCaches.Unlock()
+	if len(m) <= stemCacheLimit && len(stemCaches.free) < stemCacheKeep {
+		stemCaches.free = append(stemCaches.free, m)
+	}
+}
+
 // analyze tokenizes a page into w.tokens.
 func (w *writer) analyze(text string) {
 	w.tokens = w.tokens[:0]
+	if w.stems == nil {
+		w.stems = getStemCache()
+	}
 	textproc.English.ForEachWord(text, func(word []byte, start, end int) {
 		id, ok := w.words[string(word)]
 		if !ok {
 			id = -1
+			term, cached := w.stems[string(word)]
 			s := string(word)
-			if term := textproc.English.Stem(s); term != "" {
+			if !cached {
+				term = textproc.English.Stem(s)
+				w.stems[s] = term
+			}
+			if term != "" {
 				id = w.dict.id(term)
 			}
 			w.words[s] = id
@@ -449,6 +495,10 @@ func (w *writer) Commit(ctx context.Context) error {
 // rollback drops what was written; after a commit it does nothing.
 func (w *writer) rollback() error {
 	w.pending = nil
+	if w.stems != nil {
+		putStemCache(w.stems)
+		w.stems = nil
+	}
 	if w.tx == nil {
 		return nil
 	}
