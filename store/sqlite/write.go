@@ -21,8 +21,9 @@ import (
 const segmentFlushPostings = 2 << 20
 
 // flushBytes bounds the page text a writer buffers before it opens its
-// transaction and writes what it has.
-const flushBytes = 32 << 20
+// transaction and writes what it has. A variable so that tests can make
+// documents flush page by page.
+var flushBytes = 32 << 20
 
 // chunkBatch is how many chunk rows one INSERT statement writes.
 const chunkBatch = 64
@@ -61,7 +62,7 @@ type writer struct {
 	// Analysis state, reused across pages: the page's tokens as term ids,
 	// and per-chunk counts indexed by term id.
 	dict    *termDict
-	words   map[string]int32 // word -> term id, -1 for a stop word
+	words   map[string]int32  // word -> term id, -1 for a stop word
 	stems   map[string]string // from stemCaches, until the writer is done
 	tokens  []idToken
 	counts  []uint32
