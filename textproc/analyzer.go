@@ -93,8 +93,39 @@ func (a *Analyzer) Stem(word string) string {
 	return s
 }
 
+// ForEachWord calls fn for every word of text as the analyzer sees it
+// before stop words and stemming (lower-cased, possessive removed), with
+// its offsets; Stem(string(word)) is its term. word is only valid during
+// the call. Callers that analyze a lot of text keep their own map from
+// word to term with it, which costs less than Stem's shared cache.
+func (a *Analyzer) ForEachWord(text string, fn func(word []byte, start, end int)) {
+	var buf []byte
+	i := 0
+	for i < len(text) {
+		start := nextWordStart(text, i)
+		if start < 0 {
+			return
+		}
+		end := wordEnd(text, start)
+		i = end
+		buf = lowerWord(buf[:0], text[start:end])
+		if word := stripPossessive(buf); len(word) > 0 {
+			fn(word, start, end)
+		}
+	}
+}
+
+// localCacheText is the text length from which scan keeps its own map of
+// the words it has stemmed: looking a word up in it does not allocate,
+// while the shared cache needs the word as a new string.
+const localCacheText = 4 << 10
+
 func (a *Analyzer) scan(text string, emit func(term string, start, end int)) {
 	var buf []byte
+	var local map[string]string
+	if len(text) >= localCacheText {
+		local = make(map[string]string, 1024)
+	}
 	i := 0
 	for i < len(text) {
 		start := nextWordStart(text, i)
@@ -108,7 +139,19 @@ func (a *Analyzer) scan(text string, emit func(term string, start, end int)) {
 		if len(word) == 0 {
 			continue
 		}
-		if term := a.Stem(string(word)); term != "" {
+		var term string
+		if local != nil {
+			t, ok := local[string(word)]
+			if !ok {
+				w := string(word)
+				t = a.Stem(w)
+				local[w] = t
+			}
+			term = t
+		} else {
+			term = a.Stem(string(word))
+		}
+		if term != "" {
 			emit(term, start, end)
 		}
 	}

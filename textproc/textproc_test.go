@@ -2,6 +2,7 @@ package textproc
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -90,5 +91,28 @@ func TestSentencesBreakAfterHeadingsInPDFText(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+// TestForEachWordStemsToTerms checks that stemming the words ForEachWord
+// yields gives the analyzer's terms with the same offsets, which the
+// store's indexer relies on.
+func TestForEachWordStemsToTerms(t *testing.T) {
+	for _, text := range []string{
+		"",
+		"The companies' CEO's letters were RUNNING late; Amazon’s revenues grew 22%.",
+		"stop words only: the and of to",
+		strings.Repeat("Héllo wörld naïve café, customers' satisfaction. ", 200),
+	} {
+		var want, got []Token
+		English.ForEach(text, func(term string, start, end int) { want = append(want, Token{term, start, end}) })
+		English.ForEachWord(text, func(word []byte, start, end int) {
+			if term := English.Stem(string(word)); term != "" {
+				got = append(got, Token{term, start, end})
+			}
+		})
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%.40q: words stem to %v, want %v", text, got, want)
+		}
 	}
 }

@@ -36,7 +36,7 @@ func TestRepairSurvivesKills(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
-		if _, err := conn.Exec(`DELETE FROM bm25_postings WHERE term > 'm'`); err != nil {
+		if _, err := conn.Exec(`DELETE FROM bm25_blocks WHERE last_term > 'm'`); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/ingest"
 	"github.com/distill-rag/distill/store"
 	"github.com/distill-rag/distill/store/sqlite"
 )
@@ -69,17 +70,30 @@ func TestReadersDoNotWaitForWriters(t *testing.T) {
 	}
 
 	// A write gives up after its bounded wait with an error that says why,
-	// not SQLite's "database is locked".
-	_, err = st.Begin(context.Background(), document.Document{ID: "x", Source: "/x.txt", Type: "text"})
+	// not SQLite's "database is locked". The writer analyzes its pages
+	// before it takes the lock, so the wait comes at the commit.
+	ctx := context.Background()
+	w, err := st.Begin(ctx, document.Document{ID: "x", Source: "/x.txt", Type: "text"})
+	if err != nil {
+		t.Fatalf("begin: %v", err)
+	}
+	text := "Revenue grew while the lock was held."
+	if err := w.AddPage(ctx, document.Page{Number: 1, Text: text}, ingest.Chunks(checkSplits, text)); err != nil {
+		t.Fatalf("add page: %v", err)
+	}
+	err = w.Commit(ctx)
 	var busy *sqlite.BusyError
 	if !errors.As(err, &busy) {
-		t.Fatalf("begin while locked: %v, want a BusyError", err)
+		t.Fatalf("commit while locked: %v, want a BusyError", err)
 	}
 	if msg := err.Error(); strings.Contains(msg, "database is locked") || !strings.Contains(msg, "another process") {
 		t.Errorf("message %q", msg)
 	}
 	release()
 	writeDoc(t, st, 99, 1)
+	if _, err := st.Document(ctx, "/x.txt"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the document whose commit failed: %v, want not found", err)
+	}
 }
 
 func TestWritersWaitForTheLock(t *testing.T) {

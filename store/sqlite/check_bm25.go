@@ -21,7 +21,6 @@ type chunkRow struct {
 	id, page   int64
 	start, end int
 	terms      int
-	segment    sql.NullInt64
 }
 
 // indexedChunk is what the check knows of one live chunk: fingerprints of
@@ -34,37 +33,50 @@ type indexedChunk struct {
 }
 
 type segmentRow struct {
+	id                    int64
 	split                 string
+	first, last           int64
 	chunks, deleted, live int64
 	foreign               map[int64]bool // chunk ids in its postings that are not live in it
 }
 
 func (bm25Index) Check(ctx context.Context, s *Store, tx *sql.Tx, p *Problems) error {
 	segs := map[int64]*segmentRow{}
-	rows, err := tx.QueryContext(ctx, `SELECT id, split, chunks, deleted FROM bm25_segments ORDER BY id`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, split, first, last, chunks, deleted FROM bm25_segments ORDER BY split, first`)
 	if err != nil {
 		return err
 	}
+	var prev *segmentRow
 	for rows.Next() {
-		var id int64
 		sr := &segmentRow{foreign: map[int64]bool{}}
-		if err := rows.Scan(&id, &sr.split, &sr.chunks, &sr.deleted); err != nil {
+		if err := rows.Scan(&sr.id, &sr.split, &sr.first, &sr.last, &sr.chunks, &sr.deleted); err != nil {
 			rows.Close()
 			return err
 		}
-		segs[id] = sr
+		segs[sr.id] = sr
 		if sp, ok := s.split(sr.split); !ok || !sp.Search {
-			p.Add(true, "segment %d belongs to split %q, which is not searched", id, sr.split)
+			p.Add(true, "segment %d belongs to split %q, which is not searched", sr.id, sr.split)
 		}
+		if sr.first > sr.last {
+			p.Add(true, "segment %d of split %s covers chunk rows %d..%d, an empty range", sr.id, sr.split, sr.first, sr.last)
+		}
+		if prev != nil && prev.split == sr.split && prev.last >= sr.first {
+			p.Add(true, "segments %d and %d of split %s overlap (chunk rows %d..%d and %d..%d)", prev.id, sr.id, sr.split, prev.first, prev.last, sr.first, sr.last)
+		}
+		prev = sr
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	if err := eachString(ctx, tx, `SELECT DISTINCT 'block ' || quote(last_term) || ' is in segment ' || segment || ', which does not exist'
+		FROM bm25_blocks WHERE segment NOT IN (SELECT id FROM bm25_segments)`, func(msg string) { p.Add(true, "%s", msg) }); err != nil {
+		return err
+	}
 	for _, sp := range s.splits {
 		if !sp.Search {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chunks WHERE split = ? AND (segment IS NOT NULL OR terms != 0)`, sp.Name).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chunks c WHERE c.split = ? AND (c.terms != 0 OR EXISTS (SELECT 1 FROM bm25_segments s WHERE s.split = c.split AND c.id BETWEEN s.first AND s.last))`, sp.Name).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -102,6 +114,20 @@ func checkSplitBM25(ctx context.Context, s *Store, tx *sql.Tx, sp store.Split, s
 	if err != nil {
 		return err
 	}
+	var ranges []*segmentRow // the split's segments by first chunk
+	for _, sr := range segs {
+		if sr.split == sp.Name {
+			ranges = append(ranges, sr)
+		}
+	}
+	sort.Slice(ranges, func(i, j int) bool { return ranges[i].first < ranges[j].first })
+	segmentOf := func(id int64) *segmentRow {
+		i := sort.Search(len(ranges), func(i int) bool { return ranges[i].last >= id })
+		if i < len(ranges) && ranges[i].first <= id {
+			return ranges[i]
+		}
+		return nil
+	}
 	chunks := make(map[int64]*indexedChunk, len(rows))
 	var liveTerms int64
 	tf := map[string]uint32{}
@@ -116,15 +142,10 @@ func checkSplitBM25(ctx context.Context, s *Store, tx *sql.Tx, sp store.Split, s
 		if c.terms != n {
 			addChunk(ctx, tx, p, c.id, "records %d terms, but its text has %d", c.terms, n)
 		}
-		switch sr := segs[c.segment.Int64]; {
-		case !c.segment.Valid:
-			addChunk(ctx, tx, p, c.id, "is not in the BM25 index")
-		case sr == nil:
-			addChunk(ctx, tx, p, c.id, "is in BM25 segment %d, which does not exist", c.segment.Int64)
-		case sr.split != sp.Name:
-			addChunk(ctx, tx, p, c.id, "is in BM25 segment %d of split %s", c.segment.Int64, sr.split)
-		default:
-			ic.segment = c.segment.Int64
+		if sr := segmentOf(c.id); sr == nil {
+			addChunk(ctx, tx, p, c.id, "is not in the BM25 index (no segment of split %s covers it)", sp.Name)
+		} else {
+			ic.segment = sr.id
 			sr.live++
 		}
 		return nil
@@ -133,57 +154,69 @@ func checkSplitBM25(ctx context.Context, s *Store, tx *sql.Tx, sp store.Split, s
 		return err
 	}
 
-	prows, err := tx.QueryContext(ctx, `SELECT term, segment, postings FROM bm25_postings WHERE split = ? ORDER BY segment, term`, sp.Name)
+	brows, err := tx.QueryContext(ctx, `SELECT b.segment, b.last_term, b.data FROM bm25_blocks b JOIN bm25_segments s ON s.id = b.segment
+		WHERE s.split = ? ORDER BY b.segment, b.last_term`, sp.Name)
 	if err != nil {
 		return err
 	}
-	badSegment := map[int64]bool{}
-	for prows.Next() {
-		var term string
+	lastSeg, lastTerm := int64(-1), ""
+	for brows.Next() {
 		var seg int64
+		var key string
 		var data []byte
-		if err := prows.Scan(&term, &seg, &data); err != nil {
-			prows.Close()
+		if err := brows.Scan(&seg, &key, &data); err != nil {
+			brows.Close()
 			return err
 		}
 		sr := segs[seg]
-		if sr == nil || sr.split != sp.Name {
-			if !badSegment[seg] {
-				badSegment[seg] = true
-				p.Add(true, "split %s has postings in segment %d, which does not exist or belongs to another split", sp.Name, seg)
-			}
-			continue
+		if seg != lastSeg {
+			lastSeg, lastTerm = seg, ""
 		}
-		var prev int64 = -1
 		var bad error
-		err := decodePostings(data, func(x posting) {
-			if bad != nil {
-				return
+		term, first := "", true
+		err := eachBlockTerm(data, func(bt blockTerm) bool {
+			name := string(bt.term)
+			if (!first || lastTerm != "") && name <= max(term, lastTerm) {
+				bad = fmt.Errorf("term %q out of order", name)
+				return false
 			}
-			if x.chunk <= prev {
-				bad = fmt.Errorf("chunk ids out of order (%d after %d)", x.chunk, prev)
-				return
-			}
-			prev = x.chunk
-			ic := chunks[x.chunk]
-			if ic == nil || ic.segment != seg {
-				sr.foreign[x.chunk] = true
-				return
-			}
-			ic.got += termPrint(term, x.tf)
-			if x.dl != ic.length {
-				bad = fmt.Errorf("chunk row %d has length %d in the postings but %d terms", x.chunk, x.dl, ic.length)
-			}
+			first, term = false, name
+			var prev int64 = -1
+			bad = decodePostings(bt.postings, bt.count, func(x posting) {
+				if bad != nil {
+					return
+				}
+				id := sr.first + x.chunk
+				if id <= prev || id > sr.last {
+					bad = fmt.Errorf("term %q: chunk row %d out of order or outside the segment's rows %d..%d", bt.term, id, sr.first, sr.last)
+					return
+				}
+				prev = id
+				ic := chunks[id]
+				if ic == nil || ic.segment != seg {
+					sr.foreign[id] = true
+					return
+				}
+				ic.got += termPrint(name, x.tf)
+				if x.dl != ic.length {
+					bad = fmt.Errorf("chunk row %d has length %d in the postings but %d terms", id, x.dl, ic.length)
+				}
+			})
+			return bad == nil
 		})
+		if err == nil && bad == nil && term != key {
+			bad = fmt.Errorf("its last term is %q", term)
+		}
 		if err == nil {
 			err = bad
 		}
 		if err != nil {
-			p.Add(true, "split %s segment %d: postings of term %q: %v", sp.Name, seg, term, err)
+			p.Add(true, "split %s segment %d: block %q: %v", sp.Name, seg, key, err)
 		}
+		lastTerm = key
 	}
-	prows.Close()
-	if err := prows.Err(); err != nil {
+	brows.Close()
+	if err := brows.Err(); err != nil {
 		return err
 	}
 	// A posting for a chunk of this split that sits in another segment is
@@ -264,7 +297,7 @@ func checkForeignPostings(ctx context.Context, tx *sql.Tx, split string, segs ma
 
 // readChunkRows reads a split's chunks in id order.
 func readChunkRows(ctx context.Context, tx *sql.Tx, split string) ([]chunkRow, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, page, start, end, terms, segment FROM chunks WHERE split = ? ORDER BY id`, split)
+	rows, err := tx.QueryContext(ctx, `SELECT id, page, start, end, terms FROM chunks WHERE split = ? ORDER BY id`, split)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +305,7 @@ func readChunkRows(ctx context.Context, tx *sql.Tx, split string) ([]chunkRow, e
 	var out []chunkRow
 	for rows.Next() {
 		var c chunkRow
-		if err := rows.Scan(&c.id, &c.page, &c.start, &c.end, &c.terms, &c.segment); err != nil {
+		if err := rows.Scan(&c.id, &c.page, &c.start, &c.end, &c.terms); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -356,50 +389,63 @@ func termPrint(term string, tf uint32) uint64 {
 }
 
 // Rebuild recomputes the BM25 index from the chunks' text: every segment,
-// posting list and statistic is dropped and written again, as ingestion
-// would have written them.
+// block and statistic is dropped and written again, as ingestion would have
+// written them.
 func (bm25Index) Rebuild(ctx context.Context, s *Store, tx *sql.Tx) error {
-	for _, q := range []string{`DELETE FROM bm25_postings`, `DELETE FROM bm25_segments`, `DELETE FROM bm25_stats`,
-		`UPDATE chunks SET terms = 0, segment = NULL WHERE terms != 0 OR segment IS NOT NULL`} {
+	for _, q := range []string{`DELETE FROM bm25_blocks`, `DELETE FROM bm25_segments`, `DELETE FROM bm25_stats`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
 	}
-	w := &writer{s: s, tx: tx, segments: map[string]*segmentBuilder{}, touched: map[string]bool{}, tf: map[string]uint32{}}
-	update, err := tx.PrepareContext(ctx, `UPDATE chunks SET terms = ?, segment = ? WHERE id = ?`)
+	update, err := tx.PrepareContext(ctx, `UPDATE chunks SET terms = ? WHERE id = ?`)
 	if err != nil {
 		return err
 	}
 	defer update.Close()
+	tf := map[string]uint32{}
 	for _, sp := range s.splits {
 		if !sp.Search {
+			if _, err := tx.ExecContext(ctx, `UPDATE chunks SET terms = 0 WHERE split = ? AND terms != 0`, sp.Name); err != nil {
+				return err
+			}
 			continue
 		}
 		rows, err := readChunkRows(ctx, tx, sp.Name)
 		if err != nil {
 			return err
 		}
+		// A broken chunk stays out of the index: the segment before it ends
+		// and the next one starts after it, so no segment covers it.
+		seg := &segmentBuilder{split: sp.Name}
+		write := func() error {
+			err := writeSegment(ctx, tx, seg, 0)
+			seg = &segmentBuilder{split: sp.Name}
+			return err
+		}
 		err = eachPage(ctx, tx, rows, func(c chunkRow, tokens []textproc.Token, ok bool) error {
+			n := 0
+			if ok {
+				n = countTerms(tf, tokens, c.start, c.end)
+			}
+			if n != c.terms {
+				if _, err := update.ExecContext(ctx, n, c.id); err != nil {
+					return err
+				}
+			}
 			if !ok {
-				return nil // a broken chunk stays out of the index
+				return write()
 			}
-			n := w.countTerms(tokens, c.start, c.end)
-			seg, err := w.segment(ctx, sp.Name)
-			if err != nil {
-				return err
+			seg.add(tf, c.id, n)
+			if seg.postings.count >= segmentFlushPostings {
+				return write()
 			}
-			if _, err := update.ExecContext(ctx, n, seg.id, c.id); err != nil {
-				return err
-			}
-			return w.addPostings(ctx, seg, c.id, n)
+			return nil
 		})
 		if err != nil {
 			return err
 		}
-		if seg := w.segments[sp.Name]; seg != nil {
-			if err := w.flush(ctx, seg); err != nil {
-				return err
-			}
+		if err := write(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -186,7 +186,11 @@ func corrupt(t *testing.T, dir string, stmts ...string) {
 	}
 }
 
-const firstIndexed = `(SELECT min(id) FROM chunks WHERE segment IS NOT NULL)`
+const (
+	firstIndexed = `(SELECT min(id) FROM chunks WHERE split = 'chunks')`
+	firstSegment = `(SELECT id FROM bm25_segments WHERE split = 'chunks' ORDER BY first LIMIT 1)`
+	firstBlock   = `(SELECT min(last_term) FROM bm25_blocks WHERE segment = ` + firstSegment + `)`
+)
 
 func TestCheckFindsAndRepairs(t *testing.T) {
 	tests := []struct {
@@ -196,12 +200,14 @@ func TestCheckFindsAndRepairs(t *testing.T) {
 		want       string // in one of its messages
 		repairable bool   // --repair leaves a sound collection
 	}{
-		{"posting list dropped", []string{`DELETE FROM bm25_postings WHERE split = 'chunks' AND term = (SELECT min(term) FROM bm25_postings WHERE split = 'chunks')`}, "bm25", "disagree with its text", true},
-		{"posting list garbage", []string{`UPDATE bm25_postings SET postings = x'05ff' WHERE term = (SELECT min(term) FROM bm25_postings)`}, "bm25", "corrupt posting list", true},
+		{"block dropped", []string{`DELETE FROM bm25_blocks WHERE segment = ` + firstSegment + ` AND last_term = ` + firstBlock}, "bm25", "disagree with its text", true},
+		{"block garbage", []string{`UPDATE bm25_blocks SET data = x'05ff' WHERE segment = ` + firstSegment + ` AND last_term = ` + firstBlock}, "bm25", "corrupt posting list", true},
+		{"block key wrong", []string{`UPDATE bm25_blocks SET last_term = last_term || 'x' WHERE segment = ` + firstSegment + ` AND last_term = ` + firstBlock}, "bm25", "its last term is", true},
 		{"statistics off", []string{`UPDATE bm25_stats SET chunks = chunks + 3 WHERE split = 'chunks'`}, "bm25", "statistics record", true},
 		{"chunk length off", []string{`UPDATE chunks SET terms = terms + 1 WHERE id = ` + firstIndexed}, "bm25", "terms, but its text has", true},
-		{"chunk out of the index", []string{`UPDATE chunks SET segment = NULL WHERE id = ` + firstIndexed}, "bm25", "is not in the BM25 index", true},
-		{"chunk in a missing segment", []string{`UPDATE chunks SET segment = 99999 WHERE id = ` + firstIndexed}, "bm25", "does not exist", true},
+		{"chunk out of the index", []string{`UPDATE bm25_segments SET first = first + 1 WHERE id = ` + firstSegment}, "bm25", "is not in the BM25 index", true},
+		{"block of a missing segment", []string{`UPDATE bm25_blocks SET segment = 99999 WHERE segment = ` + firstSegment + ` AND last_term = ` + firstBlock}, "bm25", "does not exist", true},
+		{"segments overlap", []string{`INSERT INTO bm25_segments(split, first, last, chunks) SELECT split, first, last, 0 FROM bm25_segments WHERE id = ` + firstSegment}, "bm25", "overlap", true},
 		{"segment counts off", []string{`UPDATE bm25_segments SET deleted = deleted + 1 WHERE id = (SELECT min(id) FROM bm25_segments)`}, "bm25", "live chunks are in it", true},
 		{"page text edited", []string{`UPDATE pages SET text = replace(text, 'revenue', 'kestrel')`}, "bm25", "disagree with its text", true},
 		{"orphan page", []string{`INSERT INTO pages(document, number, text) VALUES(99999, 1, 'lost text')`}, "links", "missing document", true},

@@ -8,3 +8,11 @@ func SetBusyTimeout(d time.Duration) (restore func()) {
 	busyTimeout = d
 	return func() { busyTimeout = old }
 }
+
+// SetFlushBytes changes how much page text a writer buffers before it
+// writes, so that a small document is written in several flushes.
+func SetFlushBytes(n int) (restore func()) {
+	old := flushBytes
+	flushBytes = n
+	return func() { flushBytes = old }
+}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"sort"
 )
 
 // mergeFactor is how many segments of one size tier are merged into one,
@@ -26,11 +25,11 @@ func (s *Store) Merge(ctx context.Context, split string, all bool) error {
 				return err
 			}
 			defer tx.Rollback()
-			ids, err := pickMerge(ctx, tx, split, all)
-			if err != nil || len(ids) == 0 {
+			segs, err := pickMerge(ctx, tx, split, all)
+			if err != nil || len(segs) == 0 {
 				return err
 			}
-			if err := mergeSegments(ctx, tx, split, ids); err != nil {
+			if err := mergeSegments(ctx, tx, split, segs); err != nil {
 				return err
 			}
 			merged = true
@@ -47,19 +46,21 @@ func (s *Store) Merge(ctx context.Context, split string, all bool) error {
 }
 
 type segmentInfo struct {
-	id, chunks, deleted int64
+	id, first, last, chunks, deleted int64
 }
 
-// pickMerge chooses the segments to merge next, or none.
-func pickMerge(ctx context.Context, tx *sql.Tx, split string, all bool) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, chunks, deleted FROM bm25_segments WHERE split = ? ORDER BY id`, split)
+// pickMerge chooses the segments to merge next, or none. Segments of a
+// split cover disjoint ranges of chunk ids; only neighbours are merged, so
+// that a merged segment is a range again.
+func pickMerge(ctx context.Context, tx *sql.Tx, split string, all bool) ([]segmentInfo, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, first, last, chunks, deleted FROM bm25_segments WHERE split = ? ORDER BY first`, split)
 	if err != nil {
 		return nil, err
 	}
 	var segs []segmentInfo
 	for rows.Next() {
 		var si segmentInfo
-		if err := rows.Scan(&si.id, &si.chunks, &si.deleted); err != nil {
+		if err := rows.Scan(&si.id, &si.first, &si.last, &si.chunks, &si.deleted); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -73,133 +74,148 @@ func pickMerge(ctx context.Context, tx *sql.Tx, split string, all bool) ([]int64
 		if len(segs) < 2 && (len(segs) == 0 || segs[0].deleted == 0) {
 			return nil, nil
 		}
-		ids := make([]int64, len(segs))
-		for i, si := range segs {
-			ids[i] = si.id
-		}
-		return ids, nil
+		return segs, nil
 	}
-	tiers := map[int][]int64{}
+	tier := func(si segmentInfo) int {
+		return int(math.Log(float64(max(si.chunks-si.deleted, 1))) / math.Log(mergeFactor))
+	}
 	for _, si := range segs {
-		live := si.chunks - si.deleted
 		if si.deleted*2 > si.chunks {
-			return []int64{si.id}, nil
+			return []segmentInfo{si}, nil
 		}
-		tier := int(math.Log(float64(max(live, 1))) / math.Log(mergeFactor))
-		tiers[tier] = append(tiers[tier], si.id)
 	}
-	levels := make([]int, 0, len(tiers))
-	for t := range tiers {
-		levels = append(levels, t)
-	}
-	sort.Ints(levels)
-	for _, t := range levels {
-		if len(tiers[t]) >= mergeFactor {
-			return tiers[t], nil
+	// The lowest tier with mergeFactor neighbours in it goes first: new
+	// segments arrive at the end, so these are usually the newest.
+	for level := 0; level < 64; level++ {
+		run := 0
+		for i, si := range segs {
+			if tier(si) != level {
+				run = 0
+				continue
+			}
+			if run++; run == mergeFactor {
+				return segs[i-mergeFactor+1 : i+1], nil
+			}
 		}
+	}
+	// Deletions can leave tiers interleaved so that no run forms; bound the
+	// segments a query reads by merging the smallest neighbours.
+	if len(segs) > 4*mergeFactor {
+		best, bestSize := 0, int64(math.MaxInt64)
+		for i := 0; i+mergeFactor <= len(segs); i++ {
+			var size int64
+			for _, si := range segs[i : i+mergeFactor] {
+				size += si.chunks - si.deleted
+			}
+			if size < bestSize {
+				best, bestSize = i, size
+			}
+		}
+		return segs[best : best+mergeFactor], nil
 	}
 	return nil, nil
 }
 
-// mergeSegments replaces segments ids of split with one segment holding
-// their live postings.
-func mergeSegments(ctx context.Context, tx *sql.Tx, split string, ids []int64) error {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
+// mergeSegments replaces neighbouring segments of split with one segment
+// holding their live postings. Chunk rows are not touched: a segment is a
+// range of ids.
+func mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segmentInfo) error {
+	first, last := segs[0].first, segs[len(segs)-1].last
+	// Live chunks are looked up only when some were deleted.
+	var live map[int64]bool
+	var deleted int64
+	for _, si := range segs {
+		deleted += si.deleted
 	}
-	in := "(" + placeholders(len(ids)) + ")"
-	live := map[int64]bool{}
-	var liveChunks int64
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM chunks WHERE segment IN `+in, args...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
+	if deleted > 0 {
+		live = map[int64]bool{}
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM chunks WHERE split = ? AND id BETWEEN ? AND ?`, split, first, last)
+		if err != nil {
 			return err
 		}
-		live[id] = true
-		liveChunks++
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO bm25_segments(split, chunks) VALUES(?, ?)`, split, liveChunks)
-	if err != nil {
-		return err
-	}
-	newID, err := res.LastInsertId()
-	if err != nil {
-		return err
-	}
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO bm25_postings(split, term, segment, postings) VALUES(?,?,?,?)`)
-	if err != nil {
-		return err
-	}
-	defer insert.Close()
-
-	rows, err = tx.QueryContext(ctx, `SELECT term, postings FROM bm25_postings WHERE segment IN `+in+` ORDER BY term`, args...)
-	if err != nil {
-		return err
-	}
-	var (
-		term    string
-		pending []posting
-	)
-	writeTerm := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		sort.Slice(pending, func(i, j int) bool { return pending[i].chunk < pending[j].chunk })
-		var b postingsBuilder
-		for _, p := range pending {
-			b.add(p)
-		}
-		pending = pending[:0]
-		_, err := insert.ExecContext(ctx, split, term, newID, b.bytes())
-		return err
-	}
-	var data []byte
-	var t string
-	for rows.Next() {
-		if err := rows.Scan(&t, &data); err != nil {
-			rows.Close()
-			return err
-		}
-		if t != term {
-			if err := writeTerm(); err != nil {
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
 				rows.Close()
 				return err
 			}
-			term = t
+			live[id] = true
 		}
-		err := decodePostings(data, func(p posting) {
-			if live[p.chunk] {
-				pending = append(pending, p)
-			}
-		})
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	var merged segmentPostings
+	for _, si := range segs {
+		rows, err := tx.QueryContext(ctx, `SELECT last_term, data FROM bm25_blocks WHERE segment = ? ORDER BY last_term`, si.id)
 		if err != nil {
-			rows.Close()
-			return fmt.Errorf("segment postings for %q: %w", t, err)
+			return err
+		}
+		for rows.Next() {
+			var key string
+			var data []byte
+			if err := rows.Scan(&key, &data); err != nil {
+				rows.Close()
+				return err
+			}
+			var bad error
+			err := eachBlockTerm(data, func(bt blockTerm) bool {
+				if live == nil {
+					// Nothing deleted: copy the postings.
+					bad = merged.addEncoded(bt.term, bt.postings, bt.count, si.first-first)
+					return bad == nil
+				}
+				term := string(bt.term)
+				bad = decodePostings(bt.postings, bt.count, func(p posting) {
+					id := si.first + p.chunk
+					if live != nil && !live[id] {
+						return
+					}
+					p.chunk = id - first
+					merged.add(term, p)
+				})
+				return bad == nil
+			})
+			if err == nil {
+				err = bad
+			}
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("segment %d block %q: %w", si.id, key, err)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	// Chunks without terms have no postings; count them from the segments.
+	var liveChunks int64
+	for _, si := range segs {
+		liveChunks += si.chunks - si.deleted
+	}
+	args := make([]any, len(segs))
+	for i, si := range segs {
+		args[i] = si.id
+	}
+	in := "(" + placeholders(len(segs)) + ")"
+	if _, err := tx.ExecContext(ctx, `DELETE FROM bm25_blocks WHERE segment IN `+in, args...); err != nil {
 		return err
 	}
-	if err := writeTerm(); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM bm25_segments WHERE id IN `+in, args...); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE chunks SET segment = ? WHERE segment IN `+in, append([]any{newID}, args...)...); err != nil {
+	if liveChunks == 0 {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO bm25_segments(split, first, last, chunks) VALUES(?,?,?,?)`, split, first, last, liveChunks)
+	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM bm25_postings WHERE segment IN `+in, args...); err != nil {
+	id, err := res.LastInsertId()
+	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `DELETE FROM bm25_segments WHERE id IN `+in, args...)
-	return err
+	return writeBlocks(ctx, tx, id, merged.blocks())
 }

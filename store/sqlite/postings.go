@@ -3,49 +3,342 @@ package sqlite
 import (
 	"encoding/binary"
 	"errors"
+	"sort"
 )
 
-// A posting list is the chunks of one segment that contain one term, in
-// increasing chunk id order: a uvarint count, then per chunk the id delta,
-// the term frequency and the chunk's length in terms, all uvarints. The
-// length rides along so that scoring never has to look a chunk up.
+// A segment's postings are stored as a few large blocks rather than one row
+// per term: a document then writes tens of rows instead of tens of
+// thousands, and merges decode and re-encode blocks in Go instead of
+// inserting into a B-tree term by term.
+//
+// A block holds the posting lists of a run of consecutive terms (in byte
+// order) and is keyed by its segment and its last term, so the block that
+// may hold a term is the first one whose last term is not smaller. Its
+// layout, all integers uvarints:
+//
+//	count of terms
+//	per term: length, bytes, number of postings, length of its postings
+//	the terms' postings, concatenated
+//
+// A term's postings are, per chunk in increasing order, the chunk's offset
+// from the previous one (the first from the segment's first chunk id), its
+// term frequency and its length in terms. The length rides along so that
+// scoring never has to look a chunk up.
 type posting struct {
-	chunk int64
+	chunk int64 // relative to the segment's first chunk id in blocks
 	tf    uint32
 	dl    uint32
 }
 
-// postingsBuilder appends postings in increasing chunk order.
-type postingsBuilder struct {
+// blockTarget is the size of postings at which a block is closed. A query
+// reads one block per term per segment, so blocks stay small enough that
+// reading one costs about what reading the term's own postings did.
+const blockTarget = 2 << 10
+
+// termPostings is one term's encoded postings while a segment is built.
+type termPostings struct {
 	buf   []byte
 	last  int64
 	count int
 }
 
-func (b *postingsBuilder) add(p posting) {
-	b.buf = binary.AppendUvarint(b.buf, uint64(p.chunk-b.last))
-	b.buf = binary.AppendUvarint(b.buf, uint64(p.tf))
-	b.buf = binary.AppendUvarint(b.buf, uint64(p.dl))
-	b.last = p.chunk
-	b.count++
+func (t *termPostings) add(p posting) {
+	t.buf = binary.AppendUvarint(t.buf, uint64(p.chunk-t.last))
+	t.buf = binary.AppendUvarint(t.buf, uint64(p.tf))
+	t.buf = binary.AppendUvarint(t.buf, uint64(p.dl))
+	t.last = p.chunk
+	t.count++
 }
 
-func (b *postingsBuilder) bytes() []byte {
-	out := binary.AppendUvarint(make([]byte, 0, len(b.buf)+4), uint64(b.count))
-	return append(out, b.buf...)
+// appendEncoded appends another segment's encoded postings of the term,
+// whose chunk ids are offset from this list's base: only the first delta
+// is re-encoded, the rest is copied. The other list's chunks must all come
+// after this one's.
+func (t *termPostings) appendEncoded(data []byte, count int, offset int64) error {
+	if count == 0 {
+		return nil
+	}
+	d0, k := binary.Uvarint(data)
+	if k <= 0 {
+		return errCorruptPostings
+	}
+	rest := data[k:]
+	// Walk the deltas to learn the last chunk, checking the encoding.
+	rel, p := int64(d0), rest
+	for i := 0; i < count; i++ {
+		for j := 0; j < 3; j++ {
+			if i == 0 && j == 0 {
+				continue
+			}
+			x, k := binary.Uvarint(p)
+			if k <= 0 || (j == 0 && (x == 0 || x > 1<<40)) {
+				return errCorruptPostings
+			}
+			if j == 0 {
+				rel += int64(x)
+			}
+			p = p[k:]
+		}
+	}
+	if len(p) != 0 || d0 > 1<<40 {
+		return errCorruptPostings
+	}
+	first := offset + int64(d0)
+	if t.count > 0 && first <= t.last {
+		return errCorruptPostings
+	}
+	t.buf = binary.AppendUvarint(t.buf, uint64(first-t.last))
+	t.buf = append(t.buf, rest...)
+	t.last = offset + rel
+	t.count += count
+	return nil
+}
+
+// termDict numbers the terms a writer meets, so that counting and
+// collecting postings index slices instead of hashing strings per posting.
+type termDict struct {
+	ids   map[string]int32
+	names []string
+}
+
+func newTermDict() *termDict { return &termDict{ids: map[string]int32{}} }
+
+func (d *termDict) id(term string) int32 {
+	id, ok := d.ids[term]
+	if !ok {
+		id = int32(len(d.names))
+		d.ids[term] = id
+		d.names = append(d.names, term)
+	}
+	return id
+}
+
+// idBytes is id for a term in a buffer; it allocates only for a new term.
+func (d *termDict) idBytes(term []byte) int32 {
+	if id, ok := d.ids[string(term)]; ok {
+		return id
+	}
+	return d.id(string(term))
+}
+
+// segmentPostings accumulates a segment's postings in memory. Chunks must
+// be added in increasing order of their relative id.
+type segmentPostings struct {
+	dict  *termDict // may be shared by the segments of one writer
+	lists []termPostings
+	used  []int32 // terms with postings, in first-seen order
+	count int
+}
+
+func (s *segmentPostings) add(term string, p posting) {
+	if s.dict == nil {
+		s.dict = newTermDict()
+	}
+	s.addID(s.dict.id(term), p)
+}
+
+func (s *segmentPostings) addID(id int32, p posting) {
+	if int(id) >= len(s.lists) {
+		s.lists = append(s.lists, make([]termPostings, int(id)+1-len(s.lists))...)
+	}
+	t := &s.lists[id]
+	if t.count == 0 {
+		s.used = append(s.used, id)
+	}
+	t.add(p)
+	s.count++
+}
+
+// addEncoded appends another segment's encoded postings of term; see
+// termPostings.appendEncoded.
+func (s *segmentPostings) addEncoded(term []byte, data []byte, count int, offset int64) error {
+	if s.dict == nil {
+		s.dict = newTermDict()
+	}
+	id := s.dict.idBytes(term)
+	if int(id) >= len(s.lists) {
+		s.lists = append(s.lists, make([]termPostings, int(id)+1-len(s.lists))...)
+	}
+	t := &s.lists[id]
+	fresh := t.count == 0
+	if err := t.appendEncoded(data, count, offset); err != nil {
+		return err
+	}
+	if fresh && t.count > 0 {
+		s.used = append(s.used, id)
+	}
+	s.count += count
+	return nil
+}
+
+// block is one stored block: its last term and its encoding.
+type block struct {
+	last string
+	data []byte
+}
+
+// blocks packs the postings into blocks of about blockTarget bytes.
+func (s *segmentPostings) blocks() []block {
+	if len(s.used) == 0 {
+		return nil
+	}
+	ids := append([]int32(nil), s.used...)
+	names := s.dict.names
+	sort.Slice(ids, func(i, j int) bool { return names[ids[i]] < names[ids[j]] })
+	var out []block
+	for start := 0; start < len(ids); {
+		end, size := start, 0
+		for end < len(ids) {
+			// a dictionary entry is the term and three short uvarints
+			n := len(names[ids[end]]) + 6 + len(s.lists[ids[end]].buf)
+			if end > start && size+n > blockTarget {
+				break
+			}
+			size += n
+			end++
+		}
+		out = append(out, block{last: names[ids[end-1]], data: s.encodeBlock(ids[start:end], size)})
+		start = end
+	}
+	return out
+}
+
+func (s *segmentPostings) encodeBlock(ids []int32, size int) []byte {
+	buf := make([]byte, 0, size+len(ids)*6+8)
+	buf = binary.AppendUvarint(buf, uint64(len(ids)))
+	for _, id := range ids {
+		t, tp := s.dict.names[id], &s.lists[id]
+		buf = binary.AppendUvarint(buf, uint64(len(t)))
+		buf = append(buf, t...)
+		buf = binary.AppendUvarint(buf, uint64(tp.count))
+		buf = binary.AppendUvarint(buf, uint64(len(tp.buf)))
+	}
+	for _, id := range ids {
+		buf = append(buf, s.lists[id].buf...)
+	}
+	return buf
 }
 
 var errCorruptPostings = errors.New("corrupt posting list")
 
-// decodePostings calls fn for every posting in data.
-func decodePostings(data []byte, fn func(posting)) error {
+// blockTerm is one dictionary entry of a block. term aliases the block.
+type blockTerm struct {
+	term     []byte
+	count    int
+	postings []byte
+}
+
+// eachBlockTerm calls fn for every term of a block, in order, with its
+// postings still encoded. fn returning false stops the walk.
+func eachBlockTerm(data []byte, fn func(bt blockTerm) bool) error {
 	n, k := binary.Uvarint(data)
-	if k <= 0 {
+	if k <= 0 || n > uint64(len(data)) {
 		return errCorruptPostings
 	}
-	data = data[k:]
-	var id int64
+	// Two passes over the dictionary: the first finds where the postings
+	// start, the second hands out each term with its postings.
+	walk := func(visit func(term []byte, count, size uint64) bool) (int, bool) {
+		pos := k
+		for i := uint64(0); i < n; i++ {
+			l, m := binary.Uvarint(data[pos:])
+			if m <= 0 || l > uint64(len(data)-pos-m) {
+				return 0, false
+			}
+			pos += m
+			term := data[pos : pos+int(l)]
+			pos += int(l)
+			c, m1 := binary.Uvarint(data[pos:])
+			if m1 <= 0 {
+				return 0, false
+			}
+			pos += m1
+			b, m2 := binary.Uvarint(data[pos:])
+			if m2 <= 0 || c == 0 || c > b {
+				return 0, false
+			}
+			pos += m2
+			if !visit(term, c, b) {
+				return pos, true
+			}
+		}
+		return pos, true
+	}
+	end, ok := walk(func([]byte, uint64, uint64) bool { return true })
+	if !ok {
+		return errCorruptPostings
+	}
+	body := data[end:]
+	stopped, short := false, false
+	walk(func(term []byte, count, size uint64) bool {
+		if size > uint64(len(body)) {
+			short = true
+			return false
+		}
+		if !fn(blockTerm{term: term, count: int(count), postings: body[:size]}) {
+			stopped = true
+			return false
+		}
+		body = body[size:]
+		return true
+	})
+	if short {
+		return errCorruptPostings
+	}
+	if !stopped && len(body) != 0 {
+		return errCorruptPostings
+	}
+	return nil
+}
+
+// lookupBlock finds term's postings in a block without copying the terms.
+func lookupBlock(data []byte, term string) (blockTerm, bool, error) {
+	n, k := binary.Uvarint(data)
+	if k <= 0 || n > uint64(len(data)) {
+		return blockTerm{}, false, errCorruptPostings
+	}
+	pos := k
+	next := func() (uint64, bool) {
+		x, k := binary.Uvarint(data[pos:])
+		if k <= 0 {
+			return 0, false
+		}
+		pos += k
+		return x, true
+	}
+	var offset, at, size uint64
+	count, found := 0, false
 	for i := uint64(0); i < n; i++ {
+		l, ok := next()
+		if !ok || l > uint64(len(data)-pos) {
+			return blockTerm{}, false, errCorruptPostings
+		}
+		match := !found && string(data[pos:pos+int(l)]) == term
+		pos += int(l)
+		c, ok1 := next()
+		b, ok2 := next()
+		if !ok1 || !ok2 || c == 0 || c > b {
+			return blockTerm{}, false, errCorruptPostings
+		}
+		if match {
+			found, at, size, count = true, offset, b, int(c)
+		}
+		offset += b
+	}
+	body := data[pos:]
+	if offset != uint64(len(body)) {
+		return blockTerm{}, false, errCorruptPostings
+	}
+	if !found {
+		return blockTerm{}, false, nil
+	}
+	return blockTerm{term: []byte(term), count: count, postings: body[at : at+size]}, true, nil
+}
+
+// decodePostings calls fn for every posting of one term's encoded postings.
+// Chunk ids come out relative to the segment's first chunk.
+func decodePostings(data []byte, count int, fn func(posting)) error {
+	var id int64
+	for i := 0; i < count; i++ {
 		var v [3]uint64
 		for j := range v {
 			x, k := binary.Uvarint(data)
@@ -55,6 +348,9 @@ func decodePostings(data []byte, fn func(posting)) error {
 			v[j] = x
 			data = data[k:]
 		}
+		if v[0] > 1<<40 || (i > 0 && v[0] == 0) {
+			return errCorruptPostings
+		}
 		id += int64(v[0])
 		fn(posting{chunk: id, tf: uint32(v[1]), dl: uint32(v[2])})
 	}
@@ -62,13 +358,4 @@ func decodePostings(data []byte, fn func(posting)) error {
 		return errCorruptPostings
 	}
 	return nil
-}
-
-// postingsCount returns the number of postings without decoding them.
-func postingsCount(data []byte) int {
-	n, k := binary.Uvarint(data)
-	if k <= 0 {
-		return 0
-	}
-	return int(n)
 }

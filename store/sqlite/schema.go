@@ -13,7 +13,12 @@ import (
 
 // SchemaVersion is the version this code writes. Older collections are
 // migrated forward on open; newer ones are refused.
-const SchemaVersion = 2
+const SchemaVersion = 3
+
+// blocksVersion is the schema version that stores BM25 postings in blocks
+// (postings.go); a collection migrated across it has its index rebuilt from
+// the chunks' text.
+const blocksVersion = 3
 
 // migrations[i] upgrades a collection from version i to i+1.
 var migrations = []string{
@@ -122,6 +127,32 @@ CREATE TRIGGER vectors_deleted AFTER DELETE ON vectors BEGIN
 END;
 INSERT OR IGNORE INTO meta(key, value) VALUES('collection_id', lower(hex(randomblob(16))));
 `,
+	// 3: BM25 postings in blocks. A segment is a range of chunk ids of one
+	// split, so merging segments never rewrites chunk rows; its postings are
+	// a few blocks of consecutive terms instead of a row per term. The
+	// index is rebuilt from the chunks' text after this runs (see migrate).
+	`
+DROP INDEX chunks_segment;
+ALTER TABLE chunks DROP COLUMN segment;
+DROP TABLE bm25_postings;
+DROP TABLE bm25_segments;
+DELETE FROM bm25_stats;
+CREATE TABLE bm25_segments(
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	split   TEXT NOT NULL,
+	first   INTEGER NOT NULL,
+	last    INTEGER NOT NULL,
+	chunks  INTEGER NOT NULL,
+	deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX bm25_segments_range ON bm25_segments(split, first);
+CREATE TABLE bm25_blocks(
+	segment   INTEGER NOT NULL,
+	last_term TEXT NOT NULL,
+	data      BLOB NOT NULL,
+	PRIMARY KEY(segment, last_term)
+) WITHOUT ROWID;
+`,
 }
 
 // migrate creates or upgrades the schema and loads the collection's splits.
@@ -171,6 +202,11 @@ func (s *Store) migrate(ctx context.Context, opts store.Options) error {
 		default:
 			if err := json.Unmarshal([]byte(raw), &s.splits); err != nil {
 				return &store.CollectionError{Path: s.dir, Reason: "corrupt splits record: " + err.Error()}
+			}
+		}
+		if version > 0 && version < blocksVersion {
+			if err := (bm25Index{}).Rebuild(ctx, s, tx); err != nil {
+				return fmt.Errorf("collection %s: rebuild the BM25 index for schema %d: %w", s.dir, blocksVersion, err)
 			}
 		}
 		return tx.Commit()

@@ -74,7 +74,10 @@ func (s *Store) searchText(ctx context.Context, tx *sql.Tx, split string, terms 
 		return nil, err
 	}
 	avgdl := float64(total) / float64(n)
-	stmt, err := tx.PrepareContext(ctx, `SELECT postings FROM bm25_postings WHERE split = ? AND term = ?`)
+	// One statement per term: for every segment of the split, the block
+	// that may hold the term.
+	stmt, err := tx.PrepareContext(ctx, `SELECT s.first, (SELECT b.data FROM bm25_blocks b WHERE b.segment = s.id AND b.last_term >= ?2 ORDER BY b.last_term LIMIT 1)
+		FROM bm25_segments s WHERE s.split = ?1`)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +87,7 @@ func (s *Store) searchText(ctx context.Context, tx *sql.Tx, split string, terms 
 	// once: growing a hash map of 100k entries cost more than the scoring.
 	type termPostings struct {
 		term   string
-		lists  [][]byte
+		lists  []segmentList
 		weight float64
 	}
 	var all []termPostings
@@ -112,11 +115,11 @@ func (s *Store) searchText(ctx context.Context, tx *sql.Tx, split string, terms 
 	acc := newAccumulator(lo.Int64, hi.Int64)
 	defer acc.release()
 	for _, tp := range all {
-		for _, data := range tp.lists {
-			err := decodePostings(data, func(p posting) {
+		for _, l := range tp.lists {
+			err := decodePostings(l.postings, l.count, func(p posting) {
 				tf := float64(p.tf)
 				norm := bm25K1 * (1 - bm25B + bm25B*float64(p.dl)/avgdl)
-				acc.add(p.chunk, tp.weight*tf*(bm25K1+1)/(tf+norm))
+				acc.add(l.first+p.chunk, tp.weight*tf*(bm25K1+1)/(tf+norm))
 			})
 			if err != nil {
 				return nil, fmt.Errorf("term %q: %w", tp.term, err)
@@ -150,21 +153,42 @@ func (s *Store) searchText(ctx context.Context, tx *sql.Tx, split string, terms 
 	}
 }
 
-func readPostings(ctx context.Context, stmt *sql.Stmt, split, term string) ([][]byte, int64, error) {
+// segmentList is one term's postings in one segment.
+type segmentList struct {
+	first    int64
+	count    int
+	postings []byte
+}
+
+// readPostings reads term's postings in every segment of split.
+func readPostings(ctx context.Context, stmt *sql.Stmt, split, term string) ([]segmentList, int64, error) {
 	rows, err := stmt.QueryContext(ctx, split, term)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
-	var lists [][]byte
+	var lists []segmentList
 	var df int64
 	for rows.Next() {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
+		var first int64
+		var data sql.RawBytes
+		if err := rows.Scan(&first, &data); err != nil {
 			return nil, 0, err
 		}
-		df += int64(postingsCount(data))
-		lists = append(lists, data)
+		if data == nil {
+			continue
+		}
+		bt, ok, err := lookupBlock(data, term)
+		if err != nil {
+			return nil, 0, fmt.Errorf("block of term %q: %w", term, err)
+		}
+		if !ok {
+			continue
+		}
+		// RawBytes is only valid until the next row: keep a copy of the
+		// term's postings, not of the block.
+		lists = append(lists, segmentList{first: first, count: bt.count, postings: append([]byte(nil), bt.postings...)})
+		df += int64(bt.count)
 	}
 	return lists, df, rows.Err()
 }

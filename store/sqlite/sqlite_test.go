@@ -233,6 +233,20 @@ func TestManySegmentsMergeToSameRanking(t *testing.T) {
 }
 
 func TestRollbackKeepsPreviousVersion(t *testing.T) {
+	// The writer buffers pages until it commits, or writes them into its
+	// open transaction once it holds flushBytes; a rollback undoes both.
+	for _, tt := range []struct {
+		name  string
+		flush int
+	}{{"buffered", 32 << 20}, {"written", 1}} {
+		t.Run(tt.name, func(t *testing.T) {
+			defer sqlite.SetFlushBytes(tt.flush)()
+			testRollback(t)
+		})
+	}
+}
+
+func testRollback(t *testing.T) {
 	s := openNew(t)
 	ctx := context.Background()
 	put(t, s, "a.txt", corpus["a.txt"]...)
@@ -256,6 +270,8 @@ func TestRollbackKeepsPreviousVersion(t *testing.T) {
 		t.Fatalf("rolled-back text is searchable: %v", got)
 	}
 	checkSearch(t, s, map[string][]string{"a.txt": corpus["a.txt"]}, "chunks", "cash flow")
+	put(t, s, "b.txt", corpus["b.txt"]...) // the write lock was released
+	checkSearch(t, s, map[string][]string{"a.txt": corpus["a.txt"], "b.txt": corpus["b.txt"]}, "chunks", "cloud cash flow")
 }
 
 func TestParentsAlignWithChildren(t *testing.T) {
@@ -371,5 +387,44 @@ func TestOpenRefusesWhatIsNotACollection(t *testing.T) {
 	sort.Strings(tables)
 	if strings.Join(tables, ",") != "invoices" {
 		t.Fatalf("foreign database now has tables %v", tables)
+	}
+}
+
+// TestDocumentWrittenInSeveralFlushes writes documents whose pages are
+// flushed one at a time, as a huge document's are: each flush is its own
+// segment inside the document's transaction, and search, replacement,
+// deletion and the check stay exact.
+func TestDocumentWrittenInSeveralFlushes(t *testing.T) {
+	defer sqlite.SetFlushBytes(1)()
+	s := openNew(t)
+	ctx := context.Background()
+	docs := map[string][]string{}
+	for src, pages := range corpus {
+		put(t, s, src, pages...)
+		docs[src] = pages
+	}
+	docs["a.txt"] = []string{"Cash flow from logistics.", "Packages and cash.", "A third page on the board and its buyback."}
+	put(t, s, "a.txt", docs["a.txt"]...)
+	for _, q := range []string{"cash flow", "logistics packages", "board buyback"} {
+		checkSearch(t, s, docs, "chunks", q)
+		checkSearch(t, s, docs, "children", q)
+	}
+	if _, err := s.Delete(ctx, document.IDFor("c.txt")); err != nil {
+		t.Fatal(err)
+	}
+	delete(docs, "c.txt")
+	checkSearch(t, s, docs, "chunks", "satellite cash")
+	rep, err := s.Check(ctx, store.CheckOptions{})
+	if err != nil || !rep.OK() {
+		t.Fatalf("check: %v, %v", err, rep.Problems())
+	}
+	infos, err := s.Documents(ctx)
+	if err != nil || len(infos) != 3 {
+		t.Fatalf("documents: %d, %v", len(infos), err)
+	}
+	for _, d := range infos {
+		if d.Source == "a.txt" && d.Pages != 3 {
+			t.Errorf("a.txt records %d pages, want 3", d.Pages)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/distill-rag/distill/document"
@@ -19,40 +20,91 @@ import (
 // memory.
 const segmentFlushPostings = 2 << 20
 
+// flushBytes bounds the page text a writer buffers before it opens its
+// transaction and writes what it has. A variable so that tests can make
+// documents flush page by page.
+var flushBytes = 32 << 20
+
+// chunkBatch is how many chunk rows one INSERT statement writes.
+const chunkBatch = 64
+
+// A writer does the CPU work of a document (tokenizing, counting terms,
+// encoding postings) before it takes the collection's write lock, which it
+// only takes when it has buffered flushBytes of text or commits: ingest
+// workers then analyze documents in parallel while one of them writes.
+// Chunk ids are assigned in the transaction as consecutive AUTOINCREMENT
+// values, so postings are built on ordinals and stored relative to their
+// segment's first chunk.
 type writer struct {
 	s      *Store
 	doc    document.Document
-	tx     *sql.Tx
+	tx     *sql.Tx // nil until the first flush
 	docRow int64
+	base   int64 // chunk ordinal i has id base + i
 
-	insertPage, insertChunk *sql.Stmt
+	insertPage *sql.Stmt
+	insertRows map[int]*sql.Stmt // chunk INSERTs by number of rows
 
 	model        string        // the embedding model vectors come from; "" for none
 	emb          *embeddingRow // the collection's embedding, when it has one
 	insertVector *sql.Stmt
 	vectorSplits map[string]bool // splits that got vectors, to update their indexes
 
-	pages    int
-	seq      map[string]int
-	segments map[string]*segmentBuilder
-	touched  map[string]bool // splits whose segments changed, to merge after commit
-	done     bool
+	ordinals     int64 // chunks added so far
+	pages        int
+	seq          map[string]int
+	pending      []pendingPage
+	pendingBytes int
+	segments     map[string]*segmentBuilder
+	touched      map[string]bool // splits whose segments changed, to merge after commit
+	done         bool
 
-	tf map[string]uint32 // reused term-frequency counter
+	// Analysis state, reused across pages: the page's tokens as term ids,
+	// and per-chunk counts indexed by term id.
+	dict    *termDict
+	words   map[string]int32  // word -> term id, -1 for a stop word
+	stems   map[string]string // from stemCaches, until the writer is done
+	tokens  []idToken
+	counts  []uint32
+	counted []int32 // term ids with non-zero counts
 }
 
+// idToken is a token of the page being analyzed, its term numbered by the
+// writer's dictionary.
+type idToken struct {
+	id         int32
+	start, end int32
+}
+
+type pendingPage struct {
+	page   document.Page
+	chunks []pendingChunk
+}
+
+type pendingChunk struct {
+	index      int // in its page's chunks
+	vector     []float32
+	ordinal    int64
+	split      string
+	seq        int
+	start, end int
+	parent     int64 // ordinal, or -1
+	terms      int
+}
+
+// segmentBuilder collects one new segment: chunks first..last (ordinals
+// while a document is written, ids when the index is rebuilt) of split.
 type segmentBuilder struct {
-	id       int64
-	split    string
-	chunks   int
-	terms    int64
-	entries  int
-	postings map[string]*postingsBuilder
+	split       string
+	first, last int64
+	chunks      int
+	terms       int64
+	postings    segmentPostings
 }
 
-// Begin starts a write transaction for doc. An older document with the same
-// source is deleted inside it, so readers see either the old version or the
-// new one, never both and never a mix.
+// Begin starts writing doc. An older document with the same source is
+// deleted in the same transaction as the new one is written, so readers see
+// either the old version or the new one, never both and never a mix.
 func (s *Store) Begin(ctx context.Context, doc document.Document) (store.DocumentWriter, error) {
 	return s.begin(ctx, doc, "")
 }
@@ -67,26 +119,24 @@ func (s *Store) BeginVectors(ctx context.Context, doc document.Document, model s
 }
 
 func (s *Store) begin(ctx context.Context, doc document.Document, model string) (store.DocumentWriter, error) {
-	w := &writer{s: s, doc: doc, seq: map[string]int{}, segments: map[string]*segmentBuilder{}, touched: map[string]bool{}, tf: map[string]uint32{},
-		model: model, vectorSplits: map[string]bool{}}
+	return &writer{s: s, doc: doc, seq: map[string]int{}, segments: map[string]*segmentBuilder{}, touched: map[string]bool{},
+		dict: newTermDict(), words: map[string]int32{}, insertRows: map[int]*sql.Stmt{},
+		model: model, vectorSplits: map[string]bool{}}, nil
+}
+
+// begin opens the transaction: the old version goes, the document row and
+// the statements are made, and the next chunk id is read.
+func (w *writer) begin(ctx context.Context) error {
 	err := withRetry(ctx, func() error {
 		var err error
-		w.tx, err = s.writer.BeginTx(ctx, nil)
+		w.tx, err = w.s.writer.BeginTx(ctx, nil)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("collection %s: begin: %w", s.dir, err)
+		return fmt.Errorf("begin: %w", err)
 	}
-	if err := w.start(ctx); err != nil {
-		w.tx.Rollback()
-		return nil, fmt.Errorf("collection %s: write %s: %w", s.dir, doc.Source, err)
-	}
-	return w, nil
-}
-
-func (w *writer) start(ctx context.Context) error {
 	var old int64
-	err := w.tx.QueryRowContext(ctx, `SELECT id FROM documents WHERE source = ? OR doc_id = ?`, w.doc.Source, w.doc.ID).Scan(&old)
+	err = w.tx.QueryRowContext(ctx, `SELECT id FROM documents WHERE source = ? OR doc_id = ?`, w.doc.Source, w.doc.ID).Scan(&old)
 	if err == nil {
 		if err := deleteDocument(ctx, w.tx, old, w.touched); err != nil {
 			return err
@@ -102,10 +152,12 @@ func (w *writer) start(ctx context.Context) error {
 	if w.docRow, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	if w.insertPage, err = w.tx.PrepareContext(ctx, `INSERT INTO pages(document, number, text) VALUES(?,?,?)`); err != nil {
+	// AUTOINCREMENT never reuses an id, so the ids after the highest one
+	// ever given are free for this transaction's chunks.
+	if err := w.tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'chunks'), 0) + 1`).Scan(&w.base); err != nil {
 		return err
 	}
-	if w.insertChunk, err = w.tx.PrepareContext(ctx, `INSERT INTO chunks(document, page, split, seq, start, end, parent, terms, segment) VALUES(?,?,?,?,?,?,?,?,?)`); err != nil {
+	if w.insertPage, err = w.tx.PrepareContext(ctx, `INSERT INTO pages(document, number, text) VALUES(?,?,?)`); err != nil {
 		return err
 	}
 	return w.startVectors(ctx)
@@ -121,18 +173,11 @@ func (w *writer) AddPage(ctx context.Context, page document.Page, chunks []store
 	return nil
 }
 
+// addPage analyzes a page and buffers it, writing what is buffered when it
+// grows past flushBytes or segmentFlushPostings.
 func (w *writer) addPage(ctx context.Context, page document.Page, chunks []store.Chunk) error {
-	res, err := w.insertPage.ExecContext(ctx, w.docRow, page.Number, page.Text)
-	if err != nil {
-		return err
-	}
-	pageRow, err := res.LastInsertId()
-	if err != nil {
-		return err
-	}
-	w.pages++
-	var tokens []textproc.Token
-	ids := make([]int64, len(chunks))
+	analyzed := false
+	pp := pendingPage{page: page, chunks: make([]pendingChunk, len(chunks))}
 	for i, c := range chunks {
 		sp, ok := w.s.split(c.Split)
 		if !ok {
@@ -141,72 +186,149 @@ func (w *writer) addPage(ctx context.Context, page document.Page, chunks []store
 		if c.Start < 0 || c.End > len(page.Text) || c.Start > c.End {
 			return fmt.Errorf("chunk %d of split %s has offsets [%d,%d) outside the page (%d bytes)", i, c.Split, c.Start, c.End, len(page.Text))
 		}
-		var parent any
+		pc := pendingChunk{index: i, vector: c.Vector, ordinal: w.ordinals + int64(i), split: c.Split, start: c.Start, end: c.End, parent: -1}
 		if c.Parent >= 0 {
 			if c.Parent >= i {
 				return fmt.Errorf("chunk %d of split %s names parent %d, which does not come before it", i, c.Split, c.Parent)
 			}
-			parent = ids[c.Parent]
+			pc.parent = pp.chunks[c.Parent].ordinal
 		}
-		var segment any
-		var length int
+		pc.seq = w.seq[c.Split]
+		w.seq[c.Split] = pc.seq + 1
 		if sp.Search {
-			if tokens == nil {
-				tokens = textproc.English.Tokens(page.Text)
+			if !analyzed {
+				w.analyze(page.Text)
+				analyzed = true
 			}
-			length = w.countTerms(tokens, c.Start, c.End)
-			seg, err := w.segment(ctx, c.Split)
-			if err != nil {
-				return err
-			}
-			segment = seg.id
+			pc.terms = w.countChunk(c.Start, c.End)
+			w.segment(c.Split).addCounted(w, pc.ordinal, pc.terms)
 		}
-		seq := w.seq[c.Split]
-		w.seq[c.Split] = seq + 1
-		res, err := w.insertChunk.ExecContext(ctx, w.docRow, pageRow, c.Split, seq, c.Start, c.End, parent, length, segment)
-		if err != nil {
-			return err
-		}
-		if ids[i], err = res.LastInsertId(); err != nil {
-			return err
-		}
-		if err := w.addVector(ctx, ids[i], sp, i, c.Vector); err != nil {
-			return err
-		}
-		if sp.Search {
-			if err := w.addPostings(ctx, w.segments[c.Split], ids[i], length); err != nil {
-				return err
-			}
-		}
+		pp.chunks[i] = pc
+	}
+	w.ordinals += int64(len(chunks))
+	w.pending = append(w.pending, pp)
+	w.pendingBytes += len(page.Text)
+	full := w.pendingBytes >= flushBytes
+	for _, seg := range w.segments {
+		full = full || seg.postings.count >= segmentFlushPostings
+	}
+	if full {
+		return w.flush(ctx)
 	}
 	return nil
 }
 
-// addPostings adds chunk id, whose terms countTerms left in w.tf, to seg,
-// flushing the segment when it holds enough postings. Chunks must come in
-// increasing id order.
-func (w *writer) addPostings(ctx context.Context, seg *segmentBuilder, id int64, length int) error {
+// add adds a chunk whose terms are counted in tf. Chunks must come in
+// increasing order.
+func (seg *segmentBuilder) add(tf map[string]uint32, chunk int64, length int) {
+	if seg.chunks == 0 {
+		seg.first = chunk
+	}
+	seg.last = chunk
 	seg.chunks++
 	seg.terms += int64(length)
-	for term, tf := range w.tf {
-		pb := seg.postings[term]
-		if pb == nil {
-			pb = &postingsBuilder{}
-			seg.postings[term] = pb
-		}
-		pb.add(posting{chunk: id, tf: tf, dl: uint32(length)})
+	for term, n := range tf {
+		seg.postings.add(term, posting{chunk: chunk - seg.first, tf: n, dl: uint32(length)})
 	}
-	seg.entries += len(w.tf)
-	if seg.entries >= segmentFlushPostings {
-		return w.flush(ctx, seg)
-	}
-	return nil
 }
 
-// countTerms fills w.tf with the terms of the tokens inside [start, end) and
-// returns their number.
-func (w *writer) countTerms(tokens []textproc.Token, start, end int) int {
-	return countTerms(w.tf, tokens, start, end)
+// stemCaches hold maps from word to term ("" for a stop word) that
+// outlive a writer, so that a run of documents stems each word once
+// without going through the analyzer's shared cache, which costs more per
+// lookup. A writer holds one at a time; a map grown past stemCacheLimit is
+// dropped rather than kept, and at most stemCacheKeep are kept, bounding
+// memory. (Not a sync.Pool: it empties at every garbage collection, which
+// ingest triggers often.)
+var stemCaches struct {
+	sync.Mutex
+	free []map[string]string
+}
+
+const (
+	stemCacheLimit = 1 << 17
+	stemCacheKeep  = 8
+)
+
+func getStemCache() map[string]string {
+	stemCaches.Lock()
+	defer stemCaches.Unlock()
+	if n := len(stemCaches.free); n > 0 {
+		m := stemCaches.free[n-1]
+		stemCaches.free = stemCaches.free[:n-1]
+		return m
+	}
+	return map[string]string{}
+}
+
+func putStemCache(m map[string]string) {
+	stemCaches.Lock()
+	defer stemCaches.Unlock()
+	if len(m) <= stemCacheLimit && len(stemCaches.free) < stemCacheKeep {
+		stemCaches.free = append(stemCaches.free, m)
+	}
+}
+
+// analyze tokenizes a page into w.tokens.
+func (w *writer) analyze(text string) {
+	w.tokens = w.tokens[:0]
+	if w.stems == nil {
+		w.stems = getStemCache()
+	}
+	textproc.English.ForEachWord(text, func(word []byte, start, end int) {
+		id, ok := w.words[string(word)]
+		if !ok {
+			id = -1
+			term, cached := w.stems[string(word)]
+			s := string(word)
+			if !cached {
+				term = textproc.English.Stem(s)
+				w.stems[s] = term
+			}
+			if term != "" {
+				id = w.dict.id(term)
+			}
+			w.words[s] = id
+		}
+		if id >= 0 {
+			w.tokens = append(w.tokens, idToken{id: id, start: int32(start), end: int32(end)})
+		}
+	})
+}
+
+// countChunk counts the terms of the tokens inside [start, end) into
+// w.counts and w.touched and returns their number; it counts as
+// countTerms does, which the check uses.
+func (w *writer) countChunk(start, end int) int {
+	i := sort.Search(len(w.tokens), func(i int) bool { return int(w.tokens[i].start) >= start })
+	n := 0
+	for ; i < len(w.tokens) && int(w.tokens[i].end) <= end; i++ {
+		id := w.tokens[i].id
+		if int(id) >= len(w.counts) {
+			w.counts = append(w.counts, make([]uint32, len(w.dict.names)-len(w.counts))...)
+		}
+		if w.counts[id] == 0 {
+			w.counted = append(w.counted, id)
+		}
+		w.counts[id]++
+		n++
+	}
+	return n
+}
+
+// addCounted adds a chunk whose terms w.countChunk counted, and clears the
+// counts. Chunks must come in increasing order.
+func (seg *segmentBuilder) addCounted(w *writer, chunk int64, length int) {
+	if seg.chunks == 0 {
+		seg.first = chunk
+	}
+	seg.last = chunk
+	seg.chunks++
+	seg.terms += int64(length)
+	for _, id := range w.counted {
+		seg.postings.addID(id, posting{chunk: chunk - seg.first, tf: w.counts[id], dl: uint32(length)})
+		w.counts[id] = 0
+	}
+	w.counted = w.counted[:0]
 }
 
 // countTerms fills tf with the terms of the tokens inside [start, end) and
@@ -222,49 +344,122 @@ func countTerms(tf map[string]uint32, tokens []textproc.Token, start, end int) i
 	return n
 }
 
-func (w *writer) segment(ctx context.Context, split string) (*segmentBuilder, error) {
-	if seg := w.segments[split]; seg != nil {
-		return seg, nil
+func (w *writer) segment(split string) *segmentBuilder {
+	seg := w.segments[split]
+	if seg == nil {
+		seg = &segmentBuilder{split: split, postings: segmentPostings{dict: w.dict}}
+		w.segments[split] = seg
+		w.touched[split] = true
 	}
-	res, err := w.tx.ExecContext(ctx, `INSERT INTO bm25_segments(split, chunks) VALUES(?, 0)`, split)
-	if err != nil {
-		return nil, err
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return nil, err
-	}
-	seg := &segmentBuilder{id: id, split: split, postings: map[string]*postingsBuilder{}}
-	w.segments[split] = seg
-	w.touched[split] = true
-	return seg, nil
+	return seg
 }
 
-// flush writes a segment's postings and statistics and forgets it, so the
-// next searchable chunk of its split starts a new segment.
-func (w *writer) flush(ctx context.Context, seg *segmentBuilder) error {
-	terms := make([]string, 0, len(seg.postings))
-	for t := range seg.postings {
-		terms = append(terms, t)
-	}
-	sort.Strings(terms)
-	stmt, err := w.tx.PrepareContext(ctx, `INSERT INTO bm25_postings(split, term, segment, postings) VALUES(?,?,?,?)`)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, t := range terms {
-		if _, err := stmt.ExecContext(ctx, seg.split, t, seg.id, seg.postings[t].bytes()); err != nil {
+// flush writes the buffered pages, chunks and segments, opening the
+// transaction first if need be.
+func (w *writer) flush(ctx context.Context) error {
+	if w.tx == nil {
+		if err := w.begin(ctx); err != nil {
 			return err
 		}
 	}
-	if _, err := w.tx.ExecContext(ctx, `UPDATE bm25_segments SET chunks = ? WHERE id = ?`, seg.chunks, seg.id); err != nil {
+	var rows []pendingChunk
+	for _, pp := range w.pending {
+		res, err := w.insertPage.ExecContext(ctx, w.docRow, pp.page.Number, pp.page.Text)
+		if err != nil {
+			return err
+		}
+		pageRow, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		w.pages++
+		for i := 0; i < len(pp.chunks); i += chunkBatch {
+			rows = pp.chunks[i:min(i+chunkBatch, len(pp.chunks))]
+			if err := w.insertChunks(ctx, pageRow, rows); err != nil {
+				return err
+			}
+			for _, c := range rows {
+				sp, _ := w.s.split(c.split)
+				if err := w.addVector(ctx, w.base+c.ordinal, sp, c.index, c.vector); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	w.pending, w.pendingBytes = nil, 0
+	splits := make([]string, 0, len(w.segments))
+	for split := range w.segments {
+		splits = append(splits, split)
+	}
+	sort.Strings(splits)
+	for _, split := range splits {
+		if err := writeSegment(ctx, w.tx, w.segments[split], w.base); err != nil {
+			return err
+		}
+		delete(w.segments, split)
+	}
+	return nil
+}
+
+// insertChunks writes chunk rows of one page with one statement.
+func (w *writer) insertChunks(ctx context.Context, pageRow int64, rows []pendingChunk) error {
+	stmt := w.insertRows[len(rows)]
+	if stmt == nil {
+		var err error
+		q := `INSERT INTO chunks(id, document, page, split, seq, start, end, parent, terms) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?),", len(rows)), ",")
+		if stmt, err = w.tx.PrepareContext(ctx, q); err != nil {
+			return err
+		}
+		w.insertRows[len(rows)] = stmt
+	}
+	args := make([]any, 0, 9*len(rows))
+	for _, c := range rows {
+		var parent any
+		if c.parent >= 0 {
+			parent = w.base + c.parent
+		}
+		args = append(args, w.base+c.ordinal, w.docRow, pageRow, c.split, c.seq, c.start, c.end, parent, c.terms)
+	}
+	_, err := stmt.ExecContext(ctx, args...)
+	return err
+}
+
+// writeSegment writes a segment built on chunk numbers offset by base, its
+// blocks and its statistics.
+func writeSegment(ctx context.Context, tx *sql.Tx, seg *segmentBuilder, base int64) error {
+	if seg.chunks == 0 {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO bm25_segments(split, first, last, chunks) VALUES(?,?,?,?)`, seg.split, base+seg.first, base+seg.last, seg.chunks)
+	if err != nil {
 		return err
 	}
-	if err := addStats(ctx, w.tx, seg.split, int64(seg.chunks), seg.terms); err != nil {
+	id, err := res.LastInsertId()
+	if err != nil {
 		return err
 	}
-	delete(w.segments, seg.split)
+	if err := writeBlocks(ctx, tx, id, seg.postings.blocks()); err != nil {
+		return err
+	}
+	return addStats(ctx, tx, seg.split, int64(seg.chunks), seg.terms)
+}
+
+// writeBlocks inserts a segment's blocks, several per statement.
+func writeBlocks(ctx context.Context, tx *sql.Tx, segment int64, blocks []block) error {
+	const batch = 32
+	for len(blocks) > 0 {
+		n := min(len(blocks), batch)
+		args := make([]any, 0, 3*n)
+		for _, b := range blocks[:n] {
+			args = append(args, segment, b.last, b.data)
+		}
+		q := `INSERT INTO bm25_blocks(segment, last_term, data) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+		blocks = blocks[n:]
+	}
 	return nil
 }
 
@@ -279,16 +474,9 @@ func (w *writer) Commit(ctx context.Context) error {
 		return fmt.Errorf("write %s: document already committed or rolled back", w.doc.Source)
 	}
 	w.done = true
-	defer w.tx.Rollback()
-	splits := make([]string, 0, len(w.segments))
-	for split := range w.segments {
-		splits = append(splits, split)
-	}
-	sort.Strings(splits)
-	for _, split := range splits {
-		if err := w.flush(ctx, w.segments[split]); err != nil {
-			return fmt.Errorf("collection %s: write %s: %w", w.s.dir, w.doc.Source, err)
-		}
+	defer w.rollback()
+	if err := w.flush(ctx); err != nil {
+		return fmt.Errorf("collection %s: write %s: %w", w.s.dir, w.doc.Source, err)
 	}
 	total := 0
 	for _, n := range w.seq {
@@ -305,12 +493,28 @@ func (w *writer) Commit(ctx context.Context) error {
 	return nil
 }
 
+// rollback drops what was written; after a commit it does nothing.
+func (w *writer) rollback() error {
+	w.pending = nil
+	if w.stems != nil {
+		putStemCache(w.stems)
+		w.stems = nil
+	}
+	if w.tx == nil {
+		return nil
+	}
+	for _, st := range w.insertRows {
+		st.Close()
+	}
+	return w.tx.Rollback()
+}
+
 func (w *writer) Rollback() error {
 	if w.done {
 		return nil
 	}
 	w.done = true
-	return w.tx.Rollback()
+	return w.rollback()
 }
 
 // mergeAfterWrite compacts the BM25 segments of the splits a write touched.
@@ -332,7 +536,9 @@ func (s *Store) mergeAfterWrite(ctx context.Context, splits map[string]bool) {
 // deleteDocument removes a document inside tx, keeping the BM25 statistics
 // exact and dropping segments that no longer hold a live chunk.
 func deleteDocument(ctx context.Context, tx *sql.Tx, docRow int64, touched map[string]bool) error {
-	rows, err := tx.QueryContext(ctx, `SELECT segment, split, count(*), sum(terms) FROM chunks WHERE document = ? AND segment IS NOT NULL GROUP BY segment, split`, docRow)
+	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.split, count(*), sum(c.terms) FROM chunks c
+		JOIN bm25_segments s ON s.split = c.split AND c.id BETWEEN s.first AND s.last
+		WHERE c.document = ? GROUP BY s.id, s.split`, docRow)
 	if err != nil {
 		return err
 	}
@@ -366,7 +572,7 @@ func deleteDocument(ctx context.Context, tx *sql.Tx, docRow int64, touched map[s
 		}
 	}
 	if len(gones) > 0 {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM bm25_postings WHERE segment IN (SELECT id FROM bm25_segments WHERE deleted >= chunks)`); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM bm25_blocks WHERE segment IN (SELECT id FROM bm25_segments WHERE deleted >= chunks)`); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM bm25_segments WHERE deleted >= chunks`); err != nil {
