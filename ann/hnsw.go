@@ -122,6 +122,18 @@ func (ix *Index) Has(key int64) bool {
 	return ok
 }
 
+// Vector returns a copy of key's vector as the index holds it (normalized),
+// for checking the index against where the vectors are stored.
+func (ix *Index) Vector(key int64) ([]float32, bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	node, ok := ix.byKey[key]
+	if !ok {
+		return nil, false
+	}
+	return append([]float32(nil), ix.vec(node)...), true
+}
+
 // SetEfSearch changes the search candidate list size.
 func (ix *Index) SetEfSearch(ef int) {
 	ix.mu.Lock()

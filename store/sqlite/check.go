@@ -172,7 +172,7 @@ func (s *Store) checkSQLite(ctx context.Context, tx *sql.Tx, p *Problems) error 
 		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
 			return err
 		}
-		p.Add(table == "pages" || table == "chunks", "row %d of %s refers to a missing row of %s", rowid.Int64, table, parent)
+		p.Add(table == "pages" || table == "chunks" || table == "vectors", "row %d of %s refers to a missing row of %s", rowid.Int64, table, parent)
 	}
 	return rows.Err()
 }

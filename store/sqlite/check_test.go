@@ -112,7 +112,7 @@ func TestCheckSoundCollection(t *testing.T) {
 	for _, c := range rep.Checks {
 		names = append(names, c.Name)
 	}
-	if got := strings.Join(names, ","); got != "sqlite,schema,links,bm25" {
+	if got := strings.Join(names, ","); got != "sqlite,schema,links,bm25,vectors" {
 		t.Errorf("checks run = %s", got)
 	}
 	if rep.Documents != 32 || rep.Pages == 0 || rep.Chunks == 0 {

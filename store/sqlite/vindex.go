@@ -251,6 +251,31 @@ func (s *Store) buildIndex(ctx context.Context, tx *sql.Tx, idx *vectorIndex, em
 // reports false when the index cannot be brought in step (its vector
 // count disagrees with the table), and must be rebuilt.
 func (s *Store) catchUp(ctx context.Context, tx *sql.Tx, idx *vectorIndex) (bool, error) {
+	applied, err := s.replayLog(ctx, tx, idx)
+	if err != nil {
+		return false, err
+	}
+	if !applied && idx.verified {
+		return true, nil
+	}
+	if applied {
+		idx.dirty = true
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM vectors WHERE embedding = ? AND split = ?`, idx.key.embedding, idx.key.split).Scan(&n); err != nil {
+		return false, err
+	}
+	if n != idx.ix.Len() {
+		slog.Warn("vector index disagrees with the stored vectors after catching up; rebuilding it", "split", idx.key.split, "index", idx.ix.Len(), "stored", n)
+		return false, nil
+	}
+	idx.verified = true
+	return true, nil
+}
+
+// replayLog applies the log entries after idx.seq that tx can see, and
+// reports whether there were any.
+func (s *Store) replayLog(ctx context.Context, tx *sql.Tx, idx *vectorIndex) (bool, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT l.seq, l.chunk, l.added, v.vector FROM vector_log l
 		LEFT JOIN vectors v ON l.added = 1 AND v.embedding = l.embedding AND v.chunk = l.chunk
 		WHERE l.embedding = ? AND l.split = ? AND l.seq > ? ORDER BY l.seq`, idx.key.embedding, idx.key.split, idx.seq)
@@ -283,25 +308,7 @@ func (s *Store) catchUp(ctx context.Context, tx *sql.Tx, idx *vectorIndex) (bool
 		idx.seq = seq
 		applied = true
 	}
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	if !applied && idx.verified {
-		return true, nil
-	}
-	if applied {
-		idx.dirty = true
-	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM vectors WHERE embedding = ? AND split = ?`, idx.key.embedding, idx.key.split).Scan(&n); err != nil {
-		return false, err
-	}
-	if n != idx.ix.Len() {
-		slog.Warn("vector index disagrees with the stored vectors after catching up; rebuilding it", "split", idx.key.split, "index", idx.ix.Len(), "stored", n)
-		return false, nil
-	}
-	idx.verified = true
-	return true, nil
+	return applied, rows.Err()
 }
 
 // saveIndex writes the index file atomically: a temporary file, synced,
