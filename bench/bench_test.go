@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 )
 
 func TestRunWritesEveryFigure(t *testing.T) {
-	rep, err := Run(context.Background(), Options{Sizes: []int{200, 400}, Reps: 2, Queries: 4, LLMDelay: time.Millisecond, Dir: t.TempDir()})
+	rep, err := Run(context.Background(), Options{Sizes: []int{200, 400}, Reps: 2, Queries: 4, ANNDim: 16, LLMDelay: time.Millisecond, Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,17 @@ func TestRunWritesEveryFigure(t *testing.T) {
 	if n := len(rep.Sections[1].Rows); n != 2*len(builtinTechniques(t)) {
 		t.Errorf("%d query rows, want one per size and configured technique", n)
 	}
-	if rows := rep.Sections[4].Rows; len(rows) != 4 || rows[0][1] == "0 MiB" {
+	ann := rep.Sections[3].Rows
+	if len(ann) != 2 || ann[0][0] != "200" || ann[1][0] != "400" || ann[0][1] != "16" {
+		t.Fatalf("vector index rows %v", ann)
+	}
+	for _, r := range ann {
+		// Below 2,000 vectors the store searches exactly: recall is 1.
+		if r[3] != "1.000" || !strings.Contains(r[8], "searches exactly") {
+			t.Errorf("vector index row %v", r)
+		}
+	}
+	if rows := rep.Sections[4].Rows; len(rows) != 6 || rows[0][1] == "0 MiB" {
 		t.Errorf("memory rows %v", rows)
 	}
 }
@@ -67,4 +78,32 @@ func builtinTechniques(t *testing.T) []config.Technique {
 		t.Fatal(err)
 	}
 	return cfg.Techniques
+}
+
+// TestANNMeasuresTheGraph measures a split large enough for the store to
+// search its graph rather than scan.
+func TestANNMeasuresTheGraph(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds an index of 2,500 vectors")
+	}
+	b := &runner{opts: Options{Reps: 1, Queries: 20, ANNDim: 24, Progress: func(string) {}}, dir: t.TempDir()}
+	row, err := b.ann(context.Background(), 2500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%v", row)
+	var rec float64
+	if _, err := fmt.Sscanf(row[3], "%f", &rec); err != nil || rec < 0.9 || rec > 1 {
+		t.Errorf("recall@10 %q, want at least 0.9 on 2,500 vectors", row[3])
+	}
+	if strings.Contains(row[8], "exactly") {
+		t.Errorf("2,500 vectors were searched exactly: %v", row)
+	}
+	// Each vector costs at least its float32s and its layer-0 links.
+	if mem := atoi(strings.Fields(row[6])[0]); mem < 4*24+4*32 || mem > 4*(4*24+4*32) {
+		t.Errorf("memory per vector %q for 24 dimensions", row[6])
+	}
+	if file := atoi(row[7]); file < 4*24 {
+		t.Errorf("file bytes per vector %q", row[7])
+	}
 }

@@ -294,9 +294,11 @@ func checkAgainstStored(ctx context.Context, tx *sql.Tx, ix *ann.Index, emb *emb
 	if len(differ) > 0 {
 		p.Add(true, "index file %s holds %d vectors that differ from the stored ones (e.g. chunk row %d)", name, len(differ), differ[0])
 	}
-	// HNSW is approximate: allow one miss in a hundred before calling the
-	// graph damaged.
-	if len(misses) > sampled/100 {
+	// HNSW is approximate, and on tightly clustered vectors (a toy model,
+	// a tiny vocabulary) a few nodes lose every link that leads to them:
+	// 2 in 100 were measured on a sound graph of hash:32 vectors of
+	// 50-word text. A damaged graph misses far more; allow one in ten.
+	if len(misses) > sampled/10 {
 		p.Add(true, "index file %s: %d of %d sampled stored vectors are not their own nearest neighbour in its graph (e.g. chunk row %d)",
 			name, len(misses), sampled, misses[0])
 	}

@@ -344,6 +344,7 @@ func (s *Store) saveIndex(ctx context.Context, idx *vectorIndex) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
+	removeStaleTemporaries(s) // left by saves that were killed
 	idx.dirty = false
 	return nil
 }

@@ -33,6 +33,9 @@ type Options struct {
 	// Window is the span kill moments are drawn from, uniformly: usually
 	// how long one uninterrupted run takes (see Time).
 	Window time.Duration
+	// From shifts the kill moments to [From, From+Window): to aim kills at
+	// the end of a run, where a command saves what it built.
+	From time.Duration
 	// Seed makes the kill moments reproducible; the test logs it.
 	Seed uint64
 	// Before, when set, runs before every attempt (attempt counts from 0):
@@ -71,7 +74,7 @@ func Run(t testing.TB, opts Options) Stats {
 		if opts.Before != nil {
 			opts.Before(t, st.Attempts)
 		}
-		delay := time.Duration(rng.Int64N(int64(max(opts.Window, time.Millisecond))))
+		delay := opts.From + time.Duration(rng.Int64N(int64(max(opts.Window, time.Millisecond))))
 		killed := runOnce(t, opts, delay)
 		if killed {
 			st.Kills++
