@@ -17,6 +17,7 @@ func (a *app) benchCmd() *cobra.Command {
 		out     string
 		sizes   string
 		reps    int
+		annDim  int
 		queries int
 		delay   time.Duration
 		dir     string
@@ -32,7 +33,10 @@ Figures are medians of several repetitions in one run.`,
   distill bench --sizes 2000 --reps 3`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := bench.Options{Reps: reps, Queries: queries, LLMDelay: delay, Dir: dir}
+			if annDim < 0 || annDim > 8192 {
+				return &flagError{cmd: "distill bench", err: fmt.Errorf("--ann-dim: %d is not a dimension between 1 and 8192", annDim)}
+			}
+			opts := bench.Options{Reps: reps, Queries: queries, LLMDelay: delay, Dir: dir, ANNDim: annDim}
 			for _, s := range splitList(sizes) {
 				n, err := strconv.Atoi(s)
 				if err != nil || n <= 0 {
@@ -67,6 +71,7 @@ Figures are medians of several repetitions in one run.`,
 	cmd.Flags().StringVar(&out, "out", "", "write the markdown report to this file (default: standard output)")
 	cmd.Flags().StringVar(&sizes, "sizes", "10000,100000", "collection sizes in chunks, comma-separated")
 	cmd.Flags().IntVar(&reps, "reps", 5, "repetitions of each measurement")
+	cmd.Flags().IntVar(&annDim, "ann-dim", 384, "dimension of the vectors the approximate vector index is measured with")
 	cmd.Flags().IntVar(&queries, "queries", 50, "queries per technique and repetition")
 	cmd.Flags().DurationVar(&delay, "llm-delay", 200*time.Millisecond, "latency of the fake LLM per call")
 	cmd.Flags().StringVar(&dir, "dir", "", "working directory for generated files and collections (default: a temporary one)")
