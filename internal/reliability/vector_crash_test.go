@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -219,17 +220,27 @@ func TestIndexSavesSurviveKills(t *testing.T) {
 			added++
 		}
 	}
-	// Time a run up to its close (one that adds nothing) and one that adds
-	// two documents, so loads and saves the index files on close.
+	// Find when a run saves its index files: run it a few times (each
+	// adding two documents) while watching for the temporary file a save
+	// writes, and aim the kills at those moments.
 	copyDir(t, db, db+"-timing")
-	start := crash.Time(t, env, bin, "--db", db+"-timing", "ingest", "--embed", "hash:64", src)
-	addFiles(src, 2) // the first run below adds these too
-	whole := crash.Time(t, env, bin, "--db", db+"-timing", "ingest", "--embed", "hash:64", src)
-	// The close (loading, replaying and saving the files) is the end of
-	// the run: aim at its second half, with room for runs that are slower.
-	close := max(whole-start, 40*time.Millisecond)
-	from := start + close/2
-	window := close
+	var first, last time.Duration
+	for i := 0; i < 3; i++ {
+		addFiles(src, 2) // the first run below adds these too
+		a, b := saveMoments(t, env, filepath.Join(db+"-timing", "index"), bin, "--db", db+"-timing", "ingest", "--embed", "hash:64", src)
+		if a == 0 {
+			continue
+		}
+		if first == 0 || a < first {
+			first = a
+		}
+		last = max(last, b)
+	}
+	if first == 0 {
+		t.Fatal("no timing run was seen saving an index file")
+	}
+	from := max(first-20*time.Millisecond, 0)
+	window := last - from + 20*time.Millisecond
 
 	midSave := 0
 	stats := crash.Run(t, crash.Options{
@@ -266,8 +277,8 @@ func TestIndexSavesSurviveKills(t *testing.T) {
 			askWorks(t, env, db, "hash:64")
 		},
 	})
-	t.Logf("%d runs of ingest --embed: %d killed (at %v .. %v; %v to the close, %v in all), %d finished; kills during a save (a temporary index file left): %d",
-		stats.Attempts, stats.Kills, minDur(stats.Delays), maxDur(stats.Delays), start.Round(time.Millisecond), whole.Round(time.Millisecond), stats.Finished, midSave)
+	t.Logf("%d runs of ingest --embed: %d killed (at %v .. %v; saves seen between %v and %v), %d finished; kills during a save (a temporary index file left): %d",
+		stats.Attempts, stats.Kills, minDur(stats.Delays), maxDur(stats.Delays), first.Round(time.Millisecond), last.Round(time.Millisecond), stats.Finished, midSave)
 
 	// Finish the work; everything is there once.
 	must(t, env, "--db", db, "ingest", "--embed", "hash:64", src)
@@ -284,4 +295,35 @@ func TestIndexSavesSurviveKills(t *testing.T) {
 	}
 	mustCheckOK(t, env, db, "at the end")
 	askWorks(t, env, db, "hash:64")
+}
+
+// saveMoments runs a command to completion while polling dir, and returns
+// when a temporary index file was first and last seen (0 if never).
+func saveMoments(t testing.TB, env []string, dir string, command ...string) (first, last time.Duration) {
+	t.Helper()
+	cmd := exec.Command(command[0], command[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%s: %v", strings.Join(command, " "), err)
+			}
+			return first, last
+		default:
+		}
+		if temps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*")); len(temps) > 0 {
+			if first == 0 {
+				first = time.Since(start)
+			}
+			last = time.Since(start)
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
 }
