@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	gomlx "github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -32,6 +33,10 @@ func init() {
 // pipelines are not used: they pool by mean only and tokenize pairs by
 // joining strings, so tokenization and pooling are done here.
 type network struct {
+	// mu serializes runs: hugot's CreateInputTensors writes to the shared
+	// model on every call (a data race under concurrent Embed calls). Each
+	// run's matrix products already use every core.
+	mu       sync.Mutex
 	model    *backends.Model
 	pipeline *backends.BasePipeline
 	output   int // index of the output used
@@ -135,6 +140,8 @@ func (n *network) outputRank() int { return len(n.model.OutputsMeta[n.output].Di
 // of each input, padding left out) for a rank-3 output, [][]float32 for
 // rank 2.
 func (n *network) run(batch []tokens) (out any, err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	b := backends.NewBatch(len(batch))
 	b.Input = make([]backends.TokenizedInput, len(batch))
 	for i, t := range batch {
