@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -115,6 +116,9 @@ func countChunks(eng *distill.Engine) (int, error) {
 // concurrent clients against the synthetic collection: requests per
 // second and latency percentiles. Target: p99 under 50 ms.
 func BenchmarkAskConcurrent(b *testing.B) {
+	// Measure what `distill serve` runs: it tunes the collector the same way.
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	server.TuneGC()
 	for _, technique := range []string{"regular", "parent"} {
 		b.Run(technique, func(b *testing.B) {
 			data := benchCollection(b)

@@ -89,6 +89,7 @@ shell needs "Authorization: Bearer KEY".`,
 				level = slog.LevelWarn
 			}
 			log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+			server.TuneGC()
 			srv, err := server.New(ctx, server.Config{
 				DataDir: dataDir, DefaultCollection: collection, Config: cfg, Models: a.models, NoCache: a.noCache,
 				APIKeys: keys, AllowPaths: allowPaths,
