@@ -378,25 +378,7 @@ func Chunks(splits []store.Split, text string) []store.Chunk {
 }
 
 // Ordered returns splits with every parent before its children.
-func Ordered(splits []store.Split) []store.Split {
-	var out []store.Split
-	placed := map[string]bool{}
-	for len(out) < len(splits) {
-		progress := false
-		for _, sp := range splits {
-			if placed[sp.Name] || (sp.Parent != "" && !placed[sp.Parent]) {
-				continue
-			}
-			out = append(out, sp)
-			placed[sp.Name] = true
-			progress = true
-		}
-		if !progress {
-			break // a cycle; CheckSplits reports it
-		}
-	}
-	return out
-}
+func Ordered(splits []store.Split) []store.Split { return store.ParentsFirst(splits) }
 
 // CheckSplits reports splits that cannot be built: bad sizes, unknown or
 // circular parents.

@@ -43,7 +43,7 @@ func (s *Store) export(ctx context.Context, tx *sql.Tx, docID string, ed *store.
 	if err != nil {
 		return err
 	}
-	d.Meta = unmarshalMeta(meta)
+	d.Meta = store.DecodeMeta(meta)
 	rows, err := tx.QueryContext(ctx, `SELECT id, number, text FROM pages WHERE document = ? ORDER BY number`, row)
 	if err != nil {
 		return err
@@ -64,7 +64,7 @@ func (s *Store) export(ctx context.Context, tx *sql.Tx, docID string, ed *store.
 		return err
 	}
 	order := map[string]int{}
-	for i, sp := range parentsFirst(s.splits) {
+	for i, sp := range store.ParentsFirst(s.splits) {
 		order[sp.Name] = i
 	}
 	// Vectors of the active embedding, if the collection has one.
@@ -137,24 +137,4 @@ func (s *Store) export(ctx context.Context, tx *sql.Tx, docID string, ed *store.
 		}
 	}
 	return nil
-}
-
-// parentsFirst orders splits so that every parent comes before its children.
-func parentsFirst(splits []store.Split) []store.Split {
-	var out []store.Split
-	placed := map[string]bool{}
-	for len(out) < len(splits) {
-		progress := false
-		for _, sp := range splits {
-			if !placed[sp.Name] && (sp.Parent == "" || placed[sp.Parent]) {
-				out = append(out, sp)
-				placed[sp.Name] = true
-				progress = true
-			}
-		}
-		if !progress {
-			break
-		}
-	}
-	return out
 }

@@ -20,7 +20,7 @@ func scanDocument(sc interface{ Scan(...any) error }) (store.DocumentInfo, error
 	var meta string
 	var ingested int64
 	err := sc.Scan(&d.ID, &d.Source, &d.Title, &d.Type, &d.Hash, &d.Size, &meta, &d.Pages, &d.Chunks, &ingested)
-	d.Meta = unmarshalMeta(meta)
+	d.Meta = store.DecodeMeta(meta)
 	d.Ingested = time.Unix(ingested, 0).UTC()
 	return d, err
 }
@@ -105,7 +105,7 @@ func scanPassage(sc interface{ Scan(...any) error }) (int64, document.Passage, e
 		return 0, p, fmt.Errorf("chunk %d has offsets [%d,%d) outside its page of %d bytes", id, p.Start, p.End, pageLen)
 	}
 	p.ChunkID = ChunkID(p.DocID, p.Split, seq)
-	p.Meta = unmarshalMeta(meta)
+	p.Meta = store.DecodeMeta(meta)
 	return id, p, nil
 }
 

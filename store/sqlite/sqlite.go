@@ -9,7 +9,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -224,20 +223,4 @@ func isBusy(err error) bool {
 		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 	}
 	return false
-}
-
-func marshalMeta(m map[string]string) string {
-	if len(m) == 0 {
-		return "{}"
-	}
-	b, _ := json.Marshal(m)
-	return string(b)
-}
-
-func unmarshalMeta(s string) map[string]string {
-	var m map[string]string
-	if s != "" && s != "{}" {
-		_ = json.Unmarshal([]byte(s), &m)
-	}
-	return m
 }

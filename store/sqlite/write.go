@@ -145,7 +145,7 @@ func (w *writer) begin(ctx context.Context) error {
 		return err
 	}
 	res, err := w.tx.ExecContext(ctx, `INSERT INTO documents(doc_id, source, title, type, hash, size, meta, ingested_at) VALUES(?,?,?,?,?,?,?,?)`,
-		w.doc.ID, w.doc.Source, w.doc.Title, w.doc.Type, w.doc.Hash, w.doc.Size, marshalMeta(w.doc.Meta), time.Now().Unix())
+		w.doc.ID, w.doc.Source, w.doc.Title, w.doc.Type, w.doc.Hash, w.doc.Size, store.EncodeMeta(w.doc.Meta), time.Now().Unix())
 	if err != nil {
 		return err
 	}

@@ -185,19 +185,3 @@ func str(v any) string {
 	s, _ := v.(string)
 	return s
 }
-
-func marshalMeta(m map[string]string) string {
-	if len(m) == 0 {
-		return "{}"
-	}
-	b, _ := json.Marshal(m)
-	return string(b)
-}
-
-func unmarshalMeta(s string) map[string]string {
-	var m map[string]string
-	if s != "" && s != "{}" {
-		_ = json.Unmarshal([]byte(s), &m)
-	}
-	return m
-}

@@ -35,7 +35,7 @@ func readDocRecord(props map[string]any) (docRecord, error) {
 			Size:     int64(num(props[propSize])),
 			Pages:    int(num(props[propPages])),
 			Chunks:   int(num(props[propChunks])),
-			Meta:     unmarshalMeta(str(props[propMeta])),
+			Meta:     store.DecodeMeta(str(props[propMeta])),
 			Ingested: time.Unix(int64(num(props[propIngested])), 0).UTC(),
 		},
 		gen: str(props[propGen]),
@@ -172,7 +172,7 @@ func passageOf(props map[string]any) document.Passage {
 		Start:  int(num(props[propStart])),
 		End:    int(num(props[propEnd])),
 		Text:   str(props[propText]),
-		Meta:   unmarshalMeta(str(props[propMeta])),
+		Meta:   store.DecodeMeta(str(props[propMeta])),
 	}
 	p.ChunkID = sqlite.ChunkID(p.DocID, p.Split, int(num(props[propSeq])))
 	return p
@@ -297,7 +297,7 @@ func (s *Store) ExportDocument(ctx context.Context, docID string) (store.Exporte
 	}
 	splits, _ := s.Splits(ctx)
 	var ids []string
-	for _, sp := range parentsFirst(splits) {
+	for _, sp := range store.ParentsFirst(splits) {
 		for seq := 0; seq < rec.layout.Splits[sp.Name]; seq++ {
 			ids = append(ids, s.chunkUUID(docID, rec.gen, sp.Name, seq))
 		}
@@ -314,7 +314,7 @@ func (s *Store) ExportDocument(ctx context.Context, docID string) (store.Exporte
 	}
 	type place struct{ page, idx int }
 	at := map[key]place{}
-	for _, sp := range parentsFirst(splits) {
+	for _, sp := range store.ParentsFirst(splits) {
 		for seq := 0; seq < rec.layout.Splits[sp.Name]; seq++ {
 			r, ok := found2[s.chunkUUID(docID, rec.gen, sp.Name, seq)]
 			if !ok {
@@ -341,24 +341,4 @@ func (s *Store) ExportDocument(ctx context.Context, docID string) (store.Exporte
 		}
 	}
 	return ed, nil
-}
-
-// parentsFirst orders splits so that every parent comes before its children.
-func parentsFirst(splits []store.Split) []store.Split {
-	var out []store.Split
-	placed := map[string]bool{}
-	for len(out) < len(splits) {
-		progress := false
-		for _, sp := range splits {
-			if !placed[sp.Name] && (sp.Parent == "" || placed[sp.Parent]) {
-				out = append(out, sp)
-				placed[sp.Name] = true
-				progress = true
-			}
-		}
-		if !progress {
-			break
-		}
-	}
-	return out
 }

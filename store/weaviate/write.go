@@ -103,7 +103,7 @@ func (w *writer) addPage(ctx context.Context, page document.Page, chunks []store
 		},
 	})
 	seqs := make([]int, len(chunks))
-	meta := marshalMeta(w.doc.Meta)
+	meta := store.EncodeMeta(w.doc.Meta)
 	for i, c := range chunks {
 		sp, ok := s.split(c.Split)
 		if !ok {
@@ -242,7 +242,7 @@ func (w *writer) Commit(ctx context.Context) error {
 			propType:     w.doc.Type,
 			propHash:     w.doc.Hash,
 			propSize:     w.doc.Size,
-			propMeta:     marshalMeta(w.doc.Meta),
+			propMeta:     store.EncodeMeta(w.doc.Meta),
 			propPages:    len(w.lay.Pages),
 			propChunks:   chunks,
 			propIngested: time.Now().Unix(),
