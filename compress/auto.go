@@ -17,7 +17,7 @@ const (
 )
 
 type extractParams struct {
-	typed           `yaml:",inline"`
+	config.Typed    `yaml:",inline"`
 	Mode            string           `yaml:"mode"`
 	sentenceOptions `yaml:",inline"` // local
 	llmParams       `yaml:",inline"`
@@ -27,7 +27,7 @@ type extractParams struct {
 // mode: llm asks for it) and the offline sentence extractor otherwise.
 func buildExtract(env Env, stage config.Stage) (Compressor, error) {
 	p := extractParams{Mode: modeAuto, sentenceOptions: defaultSentenceOptions(), llmParams: defaultLLMParams()}
-	if err := decode(stage, &p); err != nil {
+	if err := stage.Decode(&p); err != nil {
 		return nil, err
 	}
 	useLLM, err := pickMode(env, stage, p.Mode)
@@ -48,7 +48,7 @@ func buildExtract(env Env, stage config.Stage) (Compressor, error) {
 }
 
 type filterParams struct {
-	typed            `yaml:",inline"`
+	config.Typed     `yaml:",inline"`
 	Mode             string           `yaml:"mode"`
 	relevanceOptions `yaml:",inline"` // local
 	llmParams        `yaml:",inline"`
@@ -65,11 +65,11 @@ func filterTokens(string) int { return 16 }
 // llm asks for it) and the offline relevance filter otherwise.
 func buildFilter(env Env, stage config.Stage) (Compressor, error) {
 	p := filterParams{Mode: modeAuto, relevanceOptions: defaultRelevanceOptions(), llmParams: defaultLLMParams(), Undecided: "keep"}
-	if err := decode(stage, &p); err != nil {
+	if err := stage.Decode(&p); err != nil {
 		return nil, err
 	}
 	if p.Undecided != "keep" && p.Undecided != "drop" {
-		return nil, paramError(stage, "undecided", "must be keep or drop, got %q", p.Undecided)
+		return nil, stage.ParamError("undecided", "must be keep or drop, got %q", p.Undecided)
 	}
 	useLLM, err := pickMode(env, stage, p.Mode)
 	if err != nil || !useLLM {
@@ -97,5 +97,5 @@ func pickMode(env Env, stage config.Stage, mode string) (useLLM bool, err error)
 	case modeLocal:
 		return false, nil
 	}
-	return false, paramError(stage, "mode", "must be auto, llm or local, got %q", mode)
+	return false, stage.ParamError("mode", "must be auto, llm or local, got %q", mode)
 }

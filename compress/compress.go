@@ -7,10 +7,6 @@ package compress
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"strings"
-	"sync"
 
 	"github.com/distill-rag/distill/config"
 	"github.com/distill-rag/distill/cost"
@@ -47,55 +43,19 @@ type Env struct {
 // Builder makes a compressor from its configuration stage.
 type Builder func(env Env, stage config.Stage) (Compressor, error)
 
-var (
-	buildersMu sync.RWMutex
-	builders   = map[string]Builder{}
-)
+var builders = config.NewRegistry[Builder]("compressor")
 
 // Register adds a compressor type.
-func Register(typ string, b Builder) {
-	buildersMu.Lock()
-	defer buildersMu.Unlock()
-	builders[typ] = b
-}
+func Register(typ string, b Builder) { builders.Register(typ, b) }
 
 // Types lists the registered compressor types.
-func Types() []string {
-	buildersMu.RLock()
-	defer buildersMu.RUnlock()
-	var out []string
-	for t := range builders {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
-}
+func Types() []string { return builders.Types() }
 
 // Build makes the compressor a stage describes.
 func Build(env Env, stage config.Stage) (Compressor, error) {
-	buildersMu.RLock()
-	b, ok := builders[stage.Type]
-	buildersMu.RUnlock()
-	if !ok {
-		return nil, &config.Error{File: stage.File, Line: stage.Node.Line, Path: stage.Path + ".type", Msg: fmt.Sprintf("unknown compressor %q (known: %s)", stage.Type, strings.Join(Types(), ", "))}
+	b, err := builders.Lookup(stage, stage.Type)
+	if err != nil {
+		return nil, err
 	}
 	return b(env, stage)
-}
-
-func decode(stage config.Stage, out any) error {
-	return config.Decode(stage.File, stage.Path, stage.Node, out)
-}
-
-func paramError(stage config.Stage, key, format string, args ...any) error {
-	line := stage.Node.Line
-	for i := 0; i+1 < len(stage.Node.Content); i += 2 {
-		if stage.Node.Content[i].Value == key {
-			line = stage.Node.Content[i].Line
-		}
-	}
-	return &config.Error{File: stage.File, Line: line, Path: stage.Path + "." + key, Msg: fmt.Sprintf(format, args...)}
-}
-
-type typed struct {
-	Type string `yaml:"type"`
 }

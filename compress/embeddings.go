@@ -27,25 +27,25 @@ type EmbeddingsFilter struct {
 }
 
 type embeddingsParams struct {
-	typed     `yaml:",inline"`
-	Threshold *float64 `yaml:"threshold"`
-	TopK      int      `yaml:"top_k"`
-	Strict    bool     `yaml:"strict"`
+	config.Typed `yaml:",inline"`
+	Threshold    *float64 `yaml:"threshold"`
+	TopK         int      `yaml:"top_k"`
+	Strict       bool     `yaml:"strict"`
 }
 
 func buildEmbeddings(env Env, stage config.Stage) (Compressor, error) {
 	var p embeddingsParams
-	if err := decode(stage, &p); err != nil {
+	if err := stage.Decode(&p); err != nil {
 		return nil, err
 	}
 	if p.Threshold == nil && p.TopK == 0 {
-		return nil, paramError(stage, "threshold", "give a similarity threshold, top_k or both")
+		return nil, stage.ParamError("threshold", "give a similarity threshold, top_k or both")
 	}
 	if p.Threshold != nil && (*p.Threshold < -1 || *p.Threshold > 1) {
-		return nil, paramError(stage, "threshold", "must be a cosine similarity in [-1, 1], got %g", *p.Threshold)
+		return nil, stage.ParamError("threshold", "must be a cosine similarity in [-1, 1], got %g", *p.Threshold)
 	}
 	if p.TopK < 0 {
-		return nil, paramError(stage, "top_k", "must be a positive number of passages, got %d", p.TopK)
+		return nil, stage.ParamError("top_k", "must be a positive number of passages, got %d", p.TopK)
 	}
 	if env.Embedder == nil {
 		return &Unavailable{Err: missingModel(stage, "embed")}, nil

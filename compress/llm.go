@@ -55,16 +55,16 @@ type llmCaller struct {
 
 func newLLMCaller(llm model.LLM, stage config.Stage, p llmParams, defaultPrompt string, tokensFor func(string) int) (*llmCaller, error) {
 	if p.Concurrency <= 0 {
-		return nil, paramError(stage, "concurrency", "must be a positive number of calls, got %d", p.Concurrency)
+		return nil, stage.ParamError("concurrency", "must be a positive number of calls, got %d", p.Concurrency)
 	}
 	if p.MaxTokens < 0 {
-		return nil, paramError(stage, "max_tokens", "must be 0 (sized from the chunk) or a positive number of tokens, got %d", p.MaxTokens)
+		return nil, stage.ParamError("max_tokens", "must be 0 (sized from the chunk) or a positive number of tokens, got %d", p.MaxTokens)
 	}
 	if p.Temperature < 0 || p.Temperature > 2 {
-		return nil, paramError(stage, "temperature", "must be in [0, 2], got %g", p.Temperature)
+		return nil, stage.ParamError("temperature", "must be in [0, 2], got %g", p.Temperature)
 	}
 	if p.Timeout < 0 {
-		return nil, paramError(stage, "timeout", "must be 0 (none) or a positive duration such as 60s, got %s", p.Timeout)
+		return nil, stage.ParamError("timeout", "must be 0 (none) or a positive duration such as 60s, got %s", p.Timeout)
 	}
 	tmpl, err := loadPrompt(stage, p, defaultPrompt)
 	if err != nil {
@@ -88,7 +88,7 @@ func loadPrompt(stage config.Stage, p llmParams, def string) (*template.Template
 	text, key := def, ""
 	switch {
 	case p.Prompt != "" && p.PromptFile != "":
-		return nil, paramError(stage, "prompt_file", "give prompt or prompt_file, not both")
+		return nil, stage.ParamError("prompt_file", "give prompt or prompt_file, not both")
 	case p.Prompt != "":
 		text, key = p.Prompt, "prompt"
 	case p.PromptFile != "":
@@ -99,20 +99,20 @@ func loadPrompt(stage config.Stage, p llmParams, def string) (*template.Template
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, paramError(stage, key, "cannot read %s: %v", path, errors.Unwrap(err))
+			return nil, stage.ParamError(key, "cannot read %s: %v", path, errors.Unwrap(err))
 		}
 		text = string(data)
 	}
 	tmpl, err := template.New(stage.Path).Option("missingkey=error").Parse(text)
 	if err != nil {
-		return nil, paramError(stage, key, "bad template: %v", err)
+		return nil, stage.ParamError(key, "bad template: %v", err)
 	}
 	var b strings.Builder
 	if err := tmpl.Execute(&b, promptData{Question: "\x00Q\x00", Context: "\x00C\x00"}); err != nil {
-		return nil, paramError(stage, key, "bad template: %v", err)
+		return nil, stage.ParamError(key, "bad template: %v", err)
 	}
 	if !strings.Contains(b.String(), "\x00Q\x00") || !strings.Contains(b.String(), "\x00C\x00") {
-		return nil, paramError(stage, key, "the prompt must show {{.Question}} and {{.Context}}")
+		return nil, stage.ParamError(key, "the prompt must show {{.Question}} and {{.Context}}")
 	}
 	return tmpl, nil
 }

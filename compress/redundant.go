@@ -26,18 +26,18 @@ type Redundant struct {
 }
 
 type redundantParams struct {
-	typed     `yaml:",inline"`
-	Threshold float64 `yaml:"threshold"`
-	Strict    bool    `yaml:"strict"`
+	config.Typed `yaml:",inline"`
+	Threshold    float64 `yaml:"threshold"`
+	Strict       bool    `yaml:"strict"`
 }
 
 func buildRedundant(env Env, stage config.Stage) (Compressor, error) {
 	p := redundantParams{Threshold: 0.95}
-	if err := decode(stage, &p); err != nil {
+	if err := stage.Decode(&p); err != nil {
 		return nil, err
 	}
 	if p.Threshold <= 0 || p.Threshold > 1 {
-		return nil, paramError(stage, "threshold", "must be a cosine similarity in (0, 1], got %g", p.Threshold)
+		return nil, stage.ParamError("threshold", "must be a cosine similarity in (0, 1], got %g", p.Threshold)
 	}
 	return &Redundant{Embedder: env.Embedder, Threshold: p.Threshold, Strict: p.Strict}, nil
 }

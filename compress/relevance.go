@@ -22,7 +22,7 @@ type Relevance struct {
 }
 
 type relevanceParams struct {
-	typed            `yaml:",inline"`
+	config.Typed     `yaml:",inline"`
 	relevanceOptions `yaml:",inline"`
 }
 
@@ -37,7 +37,7 @@ func defaultRelevanceOptions() relevanceOptions {
 
 func buildRelevance(_ Env, stage config.Stage) (Compressor, error) {
 	p := relevanceParams{relevanceOptions: defaultRelevanceOptions()}
-	if err := decode(stage, &p); err != nil {
+	if err := stage.Decode(&p); err != nil {
 		return nil, err
 	}
 	return p.build(stage)
@@ -45,10 +45,10 @@ func buildRelevance(_ Env, stage config.Stage) (Compressor, error) {
 
 func (p relevanceOptions) build(stage config.Stage) (*Relevance, error) {
 	if p.MinCoverage < 0 || p.MinCoverage > 1 {
-		return nil, paramError(stage, "min_coverage", "must be in [0, 1], got %g", p.MinCoverage)
+		return nil, stage.ParamError("min_coverage", "must be in [0, 1], got %g", p.MinCoverage)
 	}
 	if p.RelativeToBest < 0 || p.RelativeToBest > 1 {
-		return nil, paramError(stage, "relative_to_best", "must be in [0, 1], got %g", p.RelativeToBest)
+		return nil, stage.ParamError("relative_to_best", "must be in [0, 1], got %g", p.RelativeToBest)
 	}
 	return &Relevance{MinCoverage: p.MinCoverage, RelativeToBest: p.RelativeToBest}, nil
 }

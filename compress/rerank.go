@@ -28,19 +28,19 @@ type Rerank struct {
 }
 
 type rerankParams struct {
-	typed    `yaml:",inline"`
-	TopN     int      `yaml:"top_n"`
-	MinScore *float64 `yaml:"min_score"`
-	Strict   bool     `yaml:"strict"`
+	config.Typed `yaml:",inline"`
+	TopN         int      `yaml:"top_n"`
+	MinScore     *float64 `yaml:"min_score"`
+	Strict       bool     `yaml:"strict"`
 }
 
 func buildRerank(env Env, stage config.Stage) (Compressor, error) {
 	var p rerankParams
-	if err := decode(stage, &p); err != nil {
+	if err := stage.Decode(&p); err != nil {
 		return nil, err
 	}
 	if p.TopN < 0 {
-		return nil, paramError(stage, "top_n", "must be 0 (all) or a positive number of passages, got %d", p.TopN)
+		return nil, stage.ParamError("top_n", "must be 0 (all) or a positive number of passages, got %d", p.TopN)
 	}
 	if env.Reranker == nil {
 		return &Unavailable{Err: missingModel(stage, "rerank")}, nil

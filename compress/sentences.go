@@ -25,7 +25,7 @@ type Sentences struct {
 }
 
 type sentenceParams struct {
-	typed           `yaml:",inline"`
+	config.Typed    `yaml:",inline"`
 	sentenceOptions `yaml:",inline"`
 }
 
@@ -38,7 +38,7 @@ func defaultSentenceOptions() sentenceOptions { return sentenceOptions{MinCovera
 
 func buildSentences(_ Env, stage config.Stage) (Compressor, error) {
 	p := sentenceParams{sentenceOptions: defaultSentenceOptions()}
-	if err := decode(stage, &p); err != nil {
+	if err := stage.Decode(&p); err != nil {
 		return nil, err
 	}
 	return p.build(stage)
@@ -46,10 +46,10 @@ func buildSentences(_ Env, stage config.Stage) (Compressor, error) {
 
 func (p sentenceOptions) build(stage config.Stage) (*Sentences, error) {
 	if p.MinCoverage <= 0 || p.MinCoverage > 1 {
-		return nil, paramError(stage, "min_coverage", "must be in (0, 1], got %g", p.MinCoverage)
+		return nil, stage.ParamError("min_coverage", "must be in (0, 1], got %g", p.MinCoverage)
 	}
 	if p.Context < 0 {
-		return nil, paramError(stage, "context", "must be 0 or more sentences, got %d", p.Context)
+		return nil, stage.ParamError("context", "must be 0 or more sentences, got %d", p.Context)
 	}
 	return &Sentences{MinCoverage: p.MinCoverage, Context: p.Context}, nil
 }

@@ -22,24 +22,24 @@ func (r *BM25) Retrieve(ctx context.Context, query string) ([]document.Passage, 
 }
 
 type splitK struct {
-	Typed `yaml:",inline"`
-	Split string `yaml:"split"`
-	K     int    `yaml:"k"`
+	config.Typed `yaml:",inline"`
+	Split        string `yaml:"split"`
+	K            int    `yaml:"k"`
 }
 
 func (p *splitK) check(stage config.Stage) error {
 	if p.Split == "" {
-		return ParamError(stage, "split", "is required")
+		return stage.ParamError("split", "is required")
 	}
 	if p.K <= 0 {
-		return ParamError(stage, "k", "must be a positive number of results, got %d", p.K)
+		return stage.ParamError("k", "must be a positive number of results, got %d", p.K)
 	}
 	return nil
 }
 
 func buildBM25(env Env, stage config.Stage) (Retriever, error) {
 	p := splitK{K: 4}
-	if err := Decode(stage, &p); err != nil {
+	if err := stage.Decode(&p); err != nil {
 		return nil, err
 	}
 	if err := p.check(stage); err != nil {

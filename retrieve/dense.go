@@ -112,14 +112,14 @@ func vectorEnv(env Env, stage config.Stage) (VectorSearcher, Retriever, error) {
 	}
 	vs, ok := env.Store.(VectorSearcher)
 	if !ok {
-		return nil, nil, ParamError(stage, "type", "this store does not keep vectors, so it cannot serve %s retrieval", stage.Type)
+		return nil, nil, stage.ParamError("type", "this store does not keep vectors, so it cannot serve %s retrieval", stage.Type)
 	}
 	return vs, nil, nil
 }
 
 func buildDense(env Env, stage config.Stage) (Retriever, error) {
 	p := denseParams{splitK: splitK{K: 4}}
-	if err := Decode(stage, &p); err != nil {
+	if err := stage.Decode(&p); err != nil {
 		return nil, err
 	}
 	if err := p.check(stage); err != nil {

@@ -108,7 +108,7 @@ type hybridParams struct {
 
 func buildHybrid(env Env, stage config.Stage) (Retriever, error) {
 	p := hybridParams{splitK: splitK{K: 4}}
-	if err := Decode(stage, &p); err != nil {
+	if err := stage.Decode(&p); err != nil {
 		return nil, err
 	}
 	if err := p.check(stage); err != nil {
@@ -117,7 +117,7 @@ func buildHybrid(env Env, stage config.Stage) (Retriever, error) {
 	rrfK, wb, wd := 60.0, 1.0, 1.0 // 60: the constant of the RRF paper
 	if p.RRFK != nil {
 		if rrfK = *p.RRFK; rrfK < 0 {
-			return nil, ParamError(stage, "rrf_k", "must be 0 or more, got %g", rrfK)
+			return nil, stage.ParamError("rrf_k", "must be 0 or more, got %g", rrfK)
 		}
 	}
 	if p.Weights.BM25 != nil {
@@ -127,13 +127,13 @@ func buildHybrid(env Env, stage config.Stage) (Retriever, error) {
 		wd = *p.Weights.Dense
 	}
 	if wb < 0 || wd < 0 || wb+wd == 0 {
-		return nil, ParamError(stage, "weights", "must be 0 or more and not both 0, got bm25 %g, dense %g", wb, wd)
+		return nil, stage.ParamError("weights", "must be 0 or more and not both 0, got bm25 %g, dense %g", wb, wd)
 	}
 	if p.Candidates == 0 {
 		p.Candidates = max(4*p.K, 20)
 	}
 	if p.Candidates < p.K {
-		return nil, ParamError(stage, "candidates", "must be at least k (%d), got %d", p.K, p.Candidates)
+		return nil, stage.ParamError("candidates", "must be at least k (%d), got %d", p.K, p.Candidates)
 	}
 	vs, stand, err := vectorEnv(env, stage)
 	if stand != nil || err != nil {

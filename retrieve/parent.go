@@ -59,26 +59,26 @@ func DistinctParents(children, parents []document.Passage, k int) []document.Pas
 }
 
 type parentParams struct {
-	Typed   `yaml:",inline"`
-	Split   string `yaml:"split"`
-	ChildK  int    `yaml:"child_k"`
-	ParentK int    `yaml:"parent_k"`
-	Search  string `yaml:"search"` // how children are searched: auto, bm25, dense, hybrid
+	config.Typed `yaml:",inline"`
+	Split        string `yaml:"split"`
+	ChildK       int    `yaml:"child_k"`
+	ParentK      int    `yaml:"parent_k"`
+	Search       string `yaml:"search"` // how children are searched: auto, bm25, dense, hybrid
 }
 
 func buildParent(env Env, stage config.Stage) (Retriever, error) {
 	p := parentParams{ChildK: 4, Search: "auto"}
-	if err := Decode(stage, &p); err != nil {
+	if err := stage.Decode(&p); err != nil {
 		return nil, err
 	}
 	if p.Split == "" {
-		return nil, ParamError(stage, "split", "is required: the split of the children")
+		return nil, stage.ParamError("split", "is required: the split of the children")
 	}
 	if p.ChildK <= 0 {
-		return nil, ParamError(stage, "child_k", "must be a positive number of children, got %d", p.ChildK)
+		return nil, stage.ParamError("child_k", "must be a positive number of children, got %d", p.ChildK)
 	}
 	if p.ParentK < 0 {
-		return nil, ParamError(stage, "parent_k", "must be 0 (all) or a positive number of parents, got %d", p.ParentK)
+		return nil, stage.ParamError("parent_k", "must be 0 (all) or a positive number of parents, got %d", p.ParentK)
 	}
 	childStage := stage
 	childStage.Type = p.Search

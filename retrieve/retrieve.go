@@ -6,10 +6,6 @@ package retrieve
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"strings"
-	"sync"
 
 	"github.com/distill-rag/distill/config"
 	"github.com/distill-rag/distill/document"
@@ -50,29 +46,13 @@ type Env struct {
 // Builder makes a retriever from its configuration stage.
 type Builder func(env Env, stage config.Stage) (Retriever, error)
 
-var (
-	buildersMu sync.RWMutex
-	builders   = map[string]Builder{}
-)
+var builders = config.NewRegistry[Builder]("retriever")
 
 // Register adds a retriever type.
-func Register(typ string, b Builder) {
-	buildersMu.Lock()
-	defer buildersMu.Unlock()
-	builders[typ] = b
-}
+func Register(typ string, b Builder) { builders.Register(typ, b) }
 
-// Types lists the registered retriever types.
-func Types() []string {
-	buildersMu.RLock()
-	defer buildersMu.RUnlock()
-	out := []string{"auto"}
-	for t := range builders {
-		out = append(out, t)
-	}
-	sort.Strings(out[1:])
-	return out
-}
+// Types lists the registered retriever types, after "auto".
+func Types() []string { return append([]string{"auto"}, builders.Types()...) }
 
 // Build makes the retriever a stage describes.
 func Build(env Env, stage config.Stage) (Retriever, error) {
@@ -83,33 +63,9 @@ func Build(env Env, stage config.Stage) (Retriever, error) {
 			typ = "bm25"
 		}
 	}
-	buildersMu.RLock()
-	b, ok := builders[typ]
-	buildersMu.RUnlock()
-	if !ok {
-		return nil, &config.Error{File: stage.File, Line: stage.Node.Line, Path: stage.Path + ".type", Msg: fmt.Sprintf("unknown retriever %q (known: %s)", stage.Type, strings.Join(Types(), ", "))}
+	b, err := builders.Lookup(stage, typ, Types()...)
+	if err != nil {
+		return nil, err
 	}
 	return b(env, stage)
-}
-
-// Decode reads a stage's parameters into out, which must have a `yaml:"type"`
-// field or embed Typed.
-func Decode(stage config.Stage, out any) error {
-	return config.Decode(stage.File, stage.Path, stage.Node, out)
-}
-
-// Typed is embedded in parameter structs to accept the "type" key.
-type Typed struct {
-	Type string `yaml:"type"`
-}
-
-// ParamError reports a bad parameter value.
-func ParamError(stage config.Stage, key string, format string, args ...any) error {
-	line := stage.Node.Line
-	for i := 0; i+1 < len(stage.Node.Content); i += 2 {
-		if stage.Node.Content[i].Value == key {
-			line = stage.Node.Content[i].Line
-		}
-	}
-	return &config.Error{File: stage.File, Line: line, Path: stage.Path + "." + key, Msg: fmt.Sprintf(format, args...)}
 }
