@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/distill-rag/distill"
@@ -139,24 +141,29 @@ func TestOfflineLeavesHybridTechniquesOut(t *testing.T) {
 // failing is an embedder that fails after a number of texts.
 type failing struct {
 	model.Embedder
+	mu     sync.Mutex // ingest workers embed concurrently
 	budget int
 }
 
 func (f *failing) Embed(ctx context.Context, texts []string, p model.Purpose) ([][]float32, error) {
-	if f.budget -= len(texts); f.budget < 0 {
+	f.mu.Lock()
+	f.budget -= len(texts)
+	over := f.budget < 0
+	f.mu.Unlock()
+	if over {
 		return nil, fmt.Errorf("endpoint unavailable")
 	}
 	return f.Embedder.Embed(ctx, texts, p)
 }
 
-// counting counts the texts it embeds.
+// counting counts the texts it embeds; ingest workers call it concurrently.
 type counting struct {
 	model.Embedder
-	n int
+	n atomic.Int64
 }
 
 func (c *counting) Embed(ctx context.Context, texts []string, p model.Purpose) ([][]float32, error) {
-	c.n += len(texts)
+	c.n.Add(int64(len(texts)))
 	return c.Embedder.Embed(ctx, texts, p)
 }
 
@@ -190,16 +197,16 @@ func TestReindexResumesAndSwitchesModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Chunks == 0 || c.n != rep.Chunks-4 || rep.Embedded != c.n || rep.Model != "hash:96" || rep.Dim != 96 {
-		t.Fatalf("resumed reindex embedded %d texts, report %+v", c.n, rep)
+	if rep.Chunks == 0 || int(c.n.Load()) != rep.Chunks-4 || rep.Embedded != int(c.n.Load()) || rep.Model != "hash:96" || rep.Dim != 96 {
+		t.Fatalf("resumed reindex embedded %d texts, report %+v", c.n.Load(), rep)
 	}
 	res, err := eng.Ask(ctx, "Why were the solar lanterns recalled?", "hybrid")
 	if err != nil || !strings.Contains(res.Contexts[0].Text, "faulty batteries") {
 		t.Fatalf("hybrid after reindex: %v", err)
 	}
 	// Once done, running it again has nothing to do.
-	c.n = 0
-	if rep, err := eng.Reindex(ctx, distill.ReindexOptions{}); err != nil || rep.Embedded != 0 || c.n != 0 {
+	c.n.Store(0)
+	if rep, err := eng.Reindex(ctx, distill.ReindexOptions{}); err != nil || rep.Embedded != 0 || c.n.Load() != 0 {
 		t.Fatalf("second reindex: %+v %v", rep, err)
 	}
 	eng.Close()
@@ -231,8 +238,8 @@ func TestIngestFailingHalfWayResumes(t *testing.T) {
 	eng = distill.NewEngineForTest(t, db, c)
 	defer eng.Close()
 	rep, err = eng.Ingest(ctx, []string{docs}, ingest.Options{})
-	if err != nil || rep.Count(ingest.Added) != len(letters)-3 || rep.Count(ingest.Unchanged) != 3 || c.n != 2*(len(letters)-3) {
-		t.Fatalf("re-run: %v, added %d, unchanged %d, embedded %d texts", err, rep.Count(ingest.Added), rep.Count(ingest.Unchanged), c.n)
+	if err != nil || rep.Count(ingest.Added) != len(letters)-3 || rep.Count(ingest.Unchanged) != 3 || int(c.n.Load()) != 2*(len(letters)-3) {
+		t.Fatalf("re-run: %v, added %d, unchanged %d, embedded %d texts", err, rep.Count(ingest.Added), rep.Count(ingest.Unchanged), c.n.Load())
 	}
 	res, err := eng.Ask(ctx, "Where did the warehouse open?", "regular")
 	if err != nil || !strings.Contains(res.Contexts[0].Text, "Krakow") {
