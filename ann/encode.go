@@ -16,7 +16,7 @@ import (
 // answering wrongly. All numbers are little endian.
 const (
 	magic         = "DSTLHNSW"
-	formatVersion = 1
+	formatVersion = 2 // 2 added the storage (float32 or int8 codes)
 )
 
 // ErrCorrupt is returned by Read for a file that is not a whole, intact index.
@@ -61,7 +61,7 @@ func (ix *Index) Write(w io.Writer, meta []byte) error {
 	e.write(meta)
 	n := len(ix.keys)
 	for _, v := range []uint64{uint64(ix.dim), uint64(ix.params.M), uint64(ix.params.EfConstruction), uint64(ix.params.EfSearch),
-		uint64(n), uint64(ix.entry), uint64(ix.maxLevel), boolU64(ix.empty)} {
+		uint64(n), uint64(ix.entry), uint64(ix.maxLevel), boolU64(ix.empty), uint64(ix.params.Storage)} {
 		e.u64(v)
 	}
 	chunk := make([]byte, 0, 1<<16)
@@ -81,6 +81,18 @@ func (ix *Index) Write(w io.Writer, meta []byte) error {
 		}
 	}
 	for _, f := range ix.vecs {
+		chunk = binary.LittleEndian.AppendUint32(chunk, math.Float32bits(f))
+		if len(chunk) > 1<<15 {
+			flush()
+		}
+	}
+	for _, c := range ix.codes {
+		chunk = append(chunk, byte(c))
+		if len(chunk) > 1<<15 {
+			flush()
+		}
+	}
+	for _, f := range ix.scales {
 		chunk = binary.LittleEndian.AppendUint32(chunk, math.Float32bits(f))
 		if len(chunk) > 1<<15 {
 			flush()
@@ -119,9 +131,10 @@ func boolU64(b bool) uint64 {
 }
 
 type decoder struct {
-	r   *bufio.Reader
-	crc hash.Hash32
-	err error
+	r       *bufio.Reader
+	crc     hash.Hash32
+	err     error
+	version uint32
 }
 
 func (d *decoder) read(p []byte) {
@@ -159,8 +172,8 @@ func (d *decoder) header() ([]byte, error) {
 	if d.err != nil || string(m[:]) != magic {
 		return nil, fmt.Errorf("%w: not an index file", ErrCorrupt)
 	}
-	if v := d.u32(); v != formatVersion {
-		return nil, fmt.Errorf("%w: format version %d, want %d", ErrCorrupt, v, formatVersion)
+	if d.version = d.u32(); d.version < 1 || d.version > formatVersion {
+		return nil, fmt.Errorf("%w: format version %d, want %d", ErrCorrupt, d.version, formatVersion)
 	}
 	n := d.u32()
 	if n > 1<<20 {
@@ -178,7 +191,10 @@ func Read(r io.Reader) (*Index, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var h [8]uint64
+	h := make([]uint64, 8, 9)
+	if d.version >= 2 {
+		h = h[:9]
+	}
 	for i := range h {
 		h[i] = d.u64()
 	}
@@ -186,10 +202,14 @@ func Read(r io.Reader) (*Index, []byte, error) {
 		return nil, nil, d.err
 	}
 	dim, m, efc, efs, n, entry, maxLevel, empty := int(h[0]), int(h[1]), int(h[2]), int(h[3]), int(h[4]), uint32(h[5]), int(h[6]), h[7] == 1
-	if dim <= 0 || dim > 1<<16 || m <= 0 || m > 127 || n < 0 || n > 1<<31 || (n > 0 && int(entry) >= n) || maxLevel > 255 {
+	storage := Float32
+	if len(h) > 8 {
+		storage = Storage(h[8])
+	}
+	if dim <= 0 || dim > 1<<16 || m <= 0 || m > 127 || n < 0 || n > 1<<31 || (n > 0 && int(entry) >= n) || maxLevel > 255 || storage > Int8 {
 		return nil, nil, fmt.Errorf("%w: implausible header", ErrCorrupt)
 	}
-	ix := New(dim, Parameters{M: m, EfConstruction: efc, EfSearch: efs})
+	ix := New(dim, Parameters{M: m, EfConstruction: efc, EfSearch: efs, Storage: storage})
 	ix.entry, ix.maxLevel, ix.empty = entry, maxLevel, empty
 	ix.keys = make([]int64, n)
 	ix.levels = make([]uint8, n)
@@ -211,9 +231,29 @@ func Read(r io.Reader) (*Index, []byte, error) {
 			ix.live++
 		}
 	}
-	ix.vecs = make([]float32, n*dim)
-	if err := readU32s(d, len(ix.vecs), func(i int, v uint32) { ix.vecs[i] = math.Float32frombits(v) }); err != nil {
-		return nil, nil, err
+	if storage == Int8 {
+		ix.codes = make([]int8, n*dim)
+		buf := make([]byte, 1<<16)
+		for i := 0; i < len(ix.codes); {
+			k := min(len(buf), len(ix.codes)-i)
+			d.read(buf[:k])
+			if d.err != nil {
+				return nil, nil, d.err
+			}
+			for j, b := range buf[:k] {
+				ix.codes[i+j] = int8(b)
+			}
+			i += k
+		}
+		ix.scales = make([]float32, n)
+		if err := readU32s(d, n, func(i int, v uint32) { ix.scales[i] = math.Float32frombits(v) }); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		ix.vecs = make([]float32, n*dim)
+		if err := readU32s(d, len(ix.vecs), func(i int, v uint32) { ix.vecs[i] = math.Float32frombits(v) }); err != nil {
+			return nil, nil, err
+		}
 	}
 	ix.links0 = make([]uint32, n*ix.m0)
 	if err := readU32s(d, len(ix.links0), func(i int, v uint32) { ix.links0[i] = v }); err != nil {

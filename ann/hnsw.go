@@ -34,7 +34,21 @@ type Parameters struct {
 	EfSearch int
 	// Seed makes level assignment reproducible.
 	Seed uint64
+	// Storage is how the index keeps vectors: Float32 (exact scores) or
+	// Int8 (a quarter of the memory and faster searches; scores are
+	// approximate, so callers re-rank the best hits with Rerank).
+	Storage Storage
 }
+
+// Storage is the representation of vectors inside an index.
+type Storage uint8
+
+const (
+	// Float32 keeps the normalized vectors as they are.
+	Float32 Storage = iota
+	// Int8 keeps one byte per dimension and a scale per vector.
+	Int8
+)
 
 func (p Parameters) withDefaults() Parameters {
 	if p.M <= 0 {
@@ -66,7 +80,9 @@ type Index struct {
 	rng    *rand.Rand
 
 	keys    []int64
-	vecs    []float32 // node i's vector is vecs[i*dim:(i+1)*dim], normalized
+	vecs    []float32 // Float32: node i's vector is vecs[i*dim:(i+1)*dim], normalized
+	codes   []int8    // Int8: node i's codes are codes[i*dim:(i+1)*dim]
+	scales  []float32 // Int8: node i's vector ≈ scales[i]·codes
 	levels  []uint8
 	links0  []uint32   // node i's layer 0 links: links0[i*m0 : i*m0+count0[i]]
 	count0  []uint8    //
@@ -131,8 +147,23 @@ func (ix *Index) Vector(key int64) ([]float32, bool) {
 	if !ok {
 		return nil, false
 	}
-	return append([]float32(nil), ix.vec(node)...), true
+	return ix.vector(node), true
 }
+
+// vector returns a copy of node's normalized vector (decoded from its
+// codes in an Int8 index).
+func (ix *Index) vector(node uint32) []float32 {
+	if ix.params.Storage != Int8 {
+		return append([]float32(nil), ix.vec(node)...)
+	}
+	v := make([]float32, ix.dim)
+	dequantize(ix.code(node), ix.scales[node], v)
+	Normalize(v)
+	return v
+}
+
+// Storage returns how the index keeps vectors.
+func (ix *Index) Storage() Storage { return ix.params.Storage }
 
 // SetEfSearch changes the search candidate list size.
 func (ix *Index) SetEfSearch(ef int) {
@@ -179,6 +210,59 @@ func (ix *Index) vec(i uint32) []float32 {
 	return ix.vecs[off : off+ix.dim : off+ix.dim]
 }
 
+func (ix *Index) code(i uint32) []int8 {
+	off := int(i) * ix.dim
+	return ix.codes[off : off+ix.dim : off+ix.dim]
+}
+
+// query is a search's vector in the index's representation.
+type query struct {
+	vec   []float32
+	code  []int8
+	scale float32
+}
+
+// newQuery makes a query of a normalized vector.
+func (ix *Index) newQuery(v []float32) *query {
+	if ix.params.Storage != Int8 {
+		return &query{vec: v}
+	}
+	q := &query{code: make([]int8, len(v))}
+	q.scale = quantize(v, q.code)
+	return q
+}
+
+// nodeQuery makes a query of a node's own vector, for linking it.
+func (ix *Index) nodeQuery(n uint32) *query {
+	if ix.params.Storage != Int8 {
+		return &query{vec: ix.vec(n)}
+	}
+	return &query{code: ix.code(n), scale: ix.scales[n]}
+}
+
+// sim is the cosine similarity of the query and node n.
+func (ix *Index) sim(q *query, n uint32) float32 {
+	if q.code != nil {
+		return q.scale * ix.scales[n] * float32(dotInt8(q.code, ix.code(n)))
+	}
+	return dot(q.vec, ix.vec(n))
+}
+
+// simNodes is the cosine similarity of nodes a and b.
+func (ix *Index) simNodes(a, b uint32) float32 {
+	if ix.params.Storage == Int8 {
+		return ix.scales[a] * ix.scales[b] * float32(dotInt8(ix.code(a), ix.code(b)))
+	}
+	return dot(ix.vec(a), ix.vec(b))
+}
+
+// prefetchNode starts loading node n's vector into the cache.
+func (ix *Index) prefetchNode(n uint32) {
+	if ix.params.Storage == Int8 {
+		prefetch(&ix.codes[int(n)*ix.dim])
+	}
+}
+
 func (ix *Index) links(i uint32, level int) []uint32 {
 	if level == 0 {
 		off := int(i) * ix.m0
@@ -213,7 +297,12 @@ func (ix *Index) Grow(n int) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.keys = slices.Grow(ix.keys, n)
-	ix.vecs = slices.Grow(ix.vecs, n*ix.dim)
+	if ix.params.Storage == Int8 {
+		ix.codes = slices.Grow(ix.codes, n*ix.dim)
+		ix.scales = slices.Grow(ix.scales, n)
+	} else {
+		ix.vecs = slices.Grow(ix.vecs, n*ix.dim)
+	}
 	ix.levels = slices.Grow(ix.levels, n)
 	ix.links0 = slices.Grow(ix.links0, n*ix.m0)
 	ix.count0 = slices.Grow(ix.count0, n)
@@ -250,8 +339,15 @@ func (ix *Index) insert(key int64, v []float32) {
 func (ix *Index) appendNode(key int64, v []float32, level int) {
 	node := uint32(len(ix.keys))
 	ix.keys = append(ix.keys, key)
-	ix.vecs = append(ix.vecs, v...)
-	Normalize(ix.vecs[int(node)*ix.dim:])
+	if ix.params.Storage == Int8 {
+		unit := append([]float32(nil), v...)
+		Normalize(unit)
+		ix.codes = append(ix.codes, make([]int8, ix.dim)...)
+		ix.scales = append(ix.scales, quantize(unit, ix.code(node)))
+	} else {
+		ix.vecs = append(ix.vecs, v...)
+		Normalize(ix.vecs[int(node)*ix.dim:])
+	}
 	ix.levels = append(ix.levels, uint8(level))
 	ix.links0 = append(ix.links0, make([]uint32, ix.m0)...)
 	ix.count0 = append(ix.count0, 0)
@@ -287,8 +383,8 @@ func (ix *Index) insertNode(node uint32) {
 		ix.entry, ix.maxLevel, ix.empty = node, level, false
 		return
 	}
-	q := ix.vec(node)
-	epSim := dot(q, ix.vec(ep))
+	q := ix.nodeQuery(node)
+	epSim := ix.sim(q, ep)
 	for l := maxLevel; l > level; l-- {
 		ep, epSim = ix.greedy(q, ep, epSim, l)
 	}
@@ -350,11 +446,10 @@ func (ix *Index) link(a, b uint32, sim float32, level int) {
 		ix.setLinks(a, level, ids)
 		return
 	}
-	va := ix.vec(a)
 	cands := make([]candidate, 0, len(cur)+1)
 	cands = append(cands, candidate{b, sim})
 	for _, n := range cur {
-		cands = append(cands, candidate{n, dot(va, ix.vec(n))})
+		cands = append(cands, candidate{n, ix.simNodes(a, n)})
 	}
 	sort.Slice(cands, func(i, j int) bool { return cands[i].sim > cands[j].sim })
 	kept := ix.selectNeighbors(cands, max)
@@ -381,10 +476,9 @@ func (ix *Index) selectNeighbors(cands []candidate, m int) []candidate {
 		if len(kept) == m {
 			break
 		}
-		vc := ix.vec(c.id)
 		good := true
 		for _, k := range kept {
-			if dot(vc, ix.vec(k.id)) > c.sim {
+			if ix.simNodes(c.id, k.id) > c.sim {
 				good = false
 				break
 			}
@@ -405,12 +499,12 @@ func (ix *Index) selectNeighbors(cands []candidate, m int) []candidate {
 }
 
 // greedy walks level from ep to the node closest to q.
-func (ix *Index) greedy(q []float32, ep uint32, epSim float32, level int) (uint32, float32) {
+func (ix *Index) greedy(q *query, ep uint32, epSim float32, level int) (uint32, float32) {
 	var buf [64]uint32
 	for changed := true; changed; {
 		changed = false
 		for _, n := range ix.linksOf(ep, level, buf[:0]) {
-			if s := dot(q, ix.vec(n)); s > epSim {
+			if s := ix.sim(q, n); s > epSim {
 				ep, epSim, changed = n, s, true
 			}
 		}
@@ -426,7 +520,7 @@ type candidate struct {
 // searchLayer is the beam search of one layer: it returns up to ef nodes,
 // best first. With skipDeleted, tombstones route the search but are not
 // returned.
-func (ix *Index) searchLayer(q []float32, ep uint32, epSim float32, ef, level int, vis *visited, skipDeleted bool) []candidate {
+func (ix *Index) searchLayer(q *query, ep uint32, epSim float32, ef, level int, vis *visited, skipDeleted bool) []candidate {
 	vis.reset(len(ix.keys))
 	vis.mark(ep)
 	cands := maxHeap{{ep, epSim}}
@@ -440,12 +534,18 @@ func (ix *Index) searchLayer(q []float32, ep uint32, epSim float32, ef, level in
 			break
 		}
 		vis.buf = ix.linksOf(c.id, level, vis.buf)
+		// Keep only the unseen neighbours and ask for their vectors up
+		// front, so the memory fetches overlap instead of queueing.
+		vis.fresh = vis.fresh[:0]
 		for _, n := range vis.buf {
-			if vis.seen(n) {
-				continue
+			if !vis.seen(n) {
+				vis.mark(n)
+				ix.prefetchNode(n)
+				vis.fresh = append(vis.fresh, n)
 			}
-			vis.mark(n)
-			s := dot(q, ix.vec(n))
+		}
+		for _, n := range vis.fresh {
+			s := ix.sim(q, n)
 			if len(results) < ef || s > results[0].sim {
 				cands.push(candidate{n, s})
 				if !skipDeleted || !ix.deleted[n] {
@@ -476,14 +576,15 @@ func (ix *Index) Search(q []float32, k int) ([]Result, error) {
 	if ix.empty || ix.live == 0 || k <= 0 {
 		return nil, nil
 	}
+	qq := ix.newQuery(q)
 	ep := ix.entry
-	epSim := dot(q, ix.vec(ep))
+	epSim := ix.sim(qq, ep)
 	for l := ix.maxLevel; l > 0; l-- {
-		ep, epSim = ix.greedy(q, ep, epSim, l)
+		ep, epSim = ix.greedy(qq, ep, epSim, l)
 	}
 	vis := ix.visited()
 	defer ix.visitedPool.Put(vis)
-	found := ix.searchLayer(q, ep, epSim, max(ix.params.EfSearch, k), 0, vis, true)
+	found := ix.searchLayer(qq, ep, epSim, max(ix.params.EfSearch, k), 0, vis, true)
 	if len(found) > k {
 		found = found[:k]
 	}
@@ -503,12 +604,13 @@ func (ix *Index) SearchExact(q []float32, k int) ([]Result, error) {
 	if k <= 0 {
 		return nil, nil
 	}
+	qq := ix.newQuery(q)
 	var top minHeap
 	for i := range ix.keys {
 		if ix.deleted[i] {
 			continue
 		}
-		s := dot(q, ix.vec(uint32(i)))
+		s := ix.sim(qq, uint32(i))
 		if len(top) < k {
 			top.push(candidate{uint32(i), s})
 		} else if s > top[0].sim {
@@ -563,12 +665,13 @@ func (ix *Index) Compact() {
 	vecs := make([][]float32, 0, ix.live)
 	for i, key := range ix.keys {
 		if !ix.deleted[i] {
-			keys, vecs = append(keys, key), append(vecs, ix.vec(uint32(i)))
+			keys, vecs = append(keys, key), append(vecs, ix.vector(uint32(i)))
 		}
 	}
 	fresh.Grow(len(keys))
 	fresh.AddBatch(keys, vecs, 0) // cannot fail: the keys and dimensions are the index's own
 	ix.keys, ix.vecs, ix.levels, ix.links0, ix.count0 = fresh.keys, fresh.vecs, fresh.levels, fresh.links0, fresh.count0
+	ix.codes, ix.scales = fresh.codes, fresh.scales
 	ix.upper, ix.deleted, ix.byKey, ix.live = fresh.upper, fresh.deleted, fresh.byKey, fresh.live
 	ix.entry, ix.maxLevel, ix.empty = fresh.entry, fresh.maxLevel, fresh.empty
 	ix.visitedPool = sync.Pool{}
@@ -591,7 +694,7 @@ func (ix *Index) Keys() []int64 {
 func (ix *Index) MemoryBytes() int64 {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	n := int64(cap(ix.vecs))*4 + int64(cap(ix.keys))*8 + int64(cap(ix.links0))*4 + int64(cap(ix.count0)) +
+	n := int64(cap(ix.vecs))*4 + int64(cap(ix.codes)) + int64(cap(ix.scales))*4 + int64(cap(ix.keys))*8 + int64(cap(ix.links0))*4 + int64(cap(ix.count0)) +
 		int64(cap(ix.levels)) + int64(cap(ix.deleted)) + int64(cap(ix.upper))*24
 	for _, u := range ix.upper {
 		n += int64(cap(u)) * 4
@@ -606,6 +709,7 @@ type visited struct {
 	gen   uint32
 	marks []uint32
 	buf   []uint32 // links being expanded, in a parallel build
+	fresh []uint32 // the unseen ones among them
 }
 
 func (ix *Index) visited() *visited {

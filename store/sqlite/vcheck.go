@@ -259,20 +259,18 @@ func checkAgainstStored(ctx context.Context, tx *sql.Tx, ix *ann.Index, emb *emb
 		if err != nil {
 			continue // reported with the dimensions
 		}
-		have, ok := ix.Vector(id)
+		var norm float64
+		for _, f := range v {
+			norm += float64(f) * float64(f)
+		}
+		if norm == 0 || math.IsNaN(norm) {
+			continue // a zero vector has no direction to compare or find
+		}
+		holds, ok := ix.Holds(id, v)
 		if !ok {
 			continue // reported as missing
 		}
-		ann.Normalize(v)
-		var sim, norm float64
-		for j, f := range v {
-			sim += float64(f) * float64(have[j])
-			norm += float64(f) * float64(f)
-		}
-		if norm == 0 || math.IsNaN(sim) {
-			continue // a zero vector has no direction to compare or find
-		}
-		if sim < 1-1e-4 {
+		if !holds {
 			differ = append(differ, id)
 			continue
 		}
@@ -280,7 +278,16 @@ func checkAgainstStored(ctx context.Context, tx *sql.Tx, ix *ann.Index, emb *emb
 			continue
 		}
 		sampled++
-		hits, err := ix.Search(v, k)
+		// Searched as a query is: an int8 index's best hits re-ranked with
+		// the stored vectors.
+		var hits []ann.Result
+		if ix.Storage() == ann.Int8 {
+			if hits, err = ix.Search(v, rerankDepth); err == nil {
+				hits, err = rerank(ctx, tx, emb, v, hits, k)
+			}
+		} else {
+			hits, err = ix.Search(v, k)
+		}
 		if err != nil {
 			return err
 		}

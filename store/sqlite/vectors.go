@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/distill-rag/distill/ann"
 	"github.com/distill-rag/distill/document"
 	"github.com/distill-rag/distill/store"
 )
@@ -331,6 +332,97 @@ func (s *Store) ActivateEmbedding(ctx context.Context, model string) (store.Embe
 // fast as the graph, and exact.
 const exactBelow = 2000
 
+// rerankDepth is how many of an int8 index's best hits are re-ranked with
+// their stored float32 vectors: at 1M vectors of 1024 dimensions, 40 lose
+// no recall against exact search (docs/vectors.md).
+const rerankDepth = 40
+
+// rerank rescores hits with their stored vectors and keeps the best k.
+func rerank(ctx context.Context, tx *sql.Tx, emb *embeddingRow, vec []float32, hits []ann.Result, k int) ([]ann.Result, error) {
+	if len(hits) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(hits)+1)
+	args = append(args, emb.id)
+	for _, h := range hits {
+		args = append(args, h.Key)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT chunk, vector FROM vectors WHERE embedding = ? AND chunk IN (`+placeholders(len(hits))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	stored := make(map[int64][]float32, len(hits))
+	for rows.Next() {
+		var id int64
+		var blob []byte
+		if err := rows.Scan(&id, &blob); err != nil {
+			return nil, err
+		}
+		v, err := decodeVector(blob, emb.dim)
+		if err != nil {
+			return nil, fmt.Errorf("chunk %d: %w", id, err)
+		}
+		stored[id] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	vecs := make([][]float32, len(hits))
+	for i, h := range hits {
+		vecs[i] = stored[h.Key] // nil when deleted since: dropped
+	}
+	return ann.Rerank(vec, hits, vecs, k), nil
+}
+
+// scanVectors compares vec with every stored vector of the split: exact
+// search from the table itself, whatever the index keeps.
+func scanVectors(ctx context.Context, tx *sql.Tx, emb *embeddingRow, split string, vec []float32, k int) ([]ann.Result, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT chunk, vector FROM vectors WHERE embedding = ? AND split = ?`, emb.id, split)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	// Rank a batch at a time with the best so far, so that memory stays
+	// bounded by the batch, not the split.
+	var best []ann.Result
+	var bestVecs [][]float32
+	hits, vecs := []ann.Result{}, [][]float32{}
+	rank := func() {
+		hits, vecs = append(hits, best...), append(vecs, bestVecs...)
+		best = ann.Rerank(vec, hits, vecs, k)
+		byKey := make(map[int64][]float32, len(hits))
+		for i, h := range hits {
+			byKey[h.Key] = vecs[i]
+		}
+		bestVecs = bestVecs[:0]
+		for _, h := range best {
+			bestVecs = append(bestVecs, byKey[h.Key])
+		}
+		hits, vecs = hits[:0], vecs[:0]
+	}
+	for rows.Next() {
+		var id int64
+		var blob []byte
+		if err := rows.Scan(&id, &blob); err != nil {
+			return nil, err
+		}
+		v, err := decodeVector(blob, emb.dim)
+		if err != nil {
+			return nil, fmt.Errorf("chunk %d: %w", id, err)
+		}
+		hits, vecs = append(hits, ann.Result{Key: id}), append(vecs, v)
+		if len(hits) == 4096 {
+			rank()
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rank()
+	return best, nil
+}
+
 // SearchVector ranks the chunks of split by cosine similarity to vec,
 // with the approximate index (exactly, for small splits).
 func (s *Store) SearchVector(ctx context.Context, split string, vec []float32, k int) ([]document.Passage, error) {
@@ -377,13 +469,27 @@ func (s *Store) searchVector(ctx context.Context, split string, vec []float32, k
 	// A little slack: another goroutine may have caught the shared index up
 	// past this transaction's snapshot, so a hit can be missing here.
 	want := k + 4
-	search := idx.ix.Search
-	if exact || idx.ix.Len() < exactBelow {
-		search = idx.ix.SearchExact
+	var hits []ann.Result
+	switch {
+	case exact:
+		hits, err = scanVectors(ctx, tx, emb, split, vec, want)
+	case idx.ix.Storage() == ann.Int8:
+		// The index ranks by int8 codes; the stored vectors rank its best
+		// hits exactly.
+		search := idx.ix.Search
+		if idx.ix.Len() < exactBelow {
+			search = idx.ix.SearchExact
+		}
+		if hits, err = search(vec, max(want, rerankDepth)); err == nil {
+			hits, err = rerank(ctx, tx, emb, vec, hits, want)
+		}
+	case idx.ix.Len() < exactBelow:
+		hits, err = idx.ix.SearchExact(vec, want)
+	default:
+		hits, err = idx.ix.Search(vec, want)
 	}
-	hits, err := search(vec, want)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("collection %s: %w", s.dir, err)
 	}
 	ids := make([]int64, len(hits))
 	for i, h := range hits {

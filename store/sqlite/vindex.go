@@ -166,6 +166,12 @@ func (s *Store) loadIndex(ctx context.Context, tx *sql.Tx, idx *vectorIndex, emb
 		slog.Warn("vector index file does not match the collection; rebuilding it", "file", path)
 		return s.buildIndex(ctx, tx, idx, emb)
 	}
+	if ix.Storage() != ann.Int8 {
+		// Written before indexes kept int8 codes: a quarter of the memory
+		// once rebuilt.
+		slog.Info("rebuilding a float32 vector index with int8 codes", "file", path)
+		return s.buildIndex(ctx, tx, idx, emb)
+	}
 	idx.ix, idx.seq, idx.dirty, idx.verified = ix, h.Seq, false, false
 	return nil
 }
@@ -203,7 +209,7 @@ func (s *Store) buildIndex(ctx context.Context, tx *sql.Tx, idx *vectorIndex, em
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM vector_log`).Scan(&seq); err != nil {
 		return err
 	}
-	ix := ann.New(emb.dim, ann.Parameters{Seed: uint64(emb.id)})
+	ix := ann.New(emb.dim, ann.Parameters{Seed: uint64(emb.id), Storage: ann.Int8})
 	ix.Grow(n)
 	rows, err := tx.QueryContext(ctx, `SELECT chunk, vector FROM vectors WHERE embedding = ? AND split = ? ORDER BY chunk`, emb.id, idx.key.split)
 	if err != nil {

@@ -1,0 +1,23 @@
+package ann
+
+import "golang.org/x/sys/cpu"
+
+var hasAVX2 = cpu.X86.HasAVX2
+
+//go:noescape
+func dotInt8AVX2(a, b *int8, n int) int32
+
+//go:noescape
+func prefetch(p *int8)
+
+// dotInt8 is the integer dot product of two codes of equal length.
+func dotInt8(a, b []int8) int32 {
+	n := len(a) &^ 31
+	var s int32
+	if hasAVX2 && n > 0 {
+		s = dotInt8AVX2(&a[0], &b[0], n)
+	} else {
+		n = 0
+	}
+	return s + dotInt8Go(a[n:], b[n:len(a)])
+}

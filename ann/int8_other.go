@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package ann
+
+func dotInt8(a, b []int8) int32 { return dotInt8Go(a, b) }
+
+func prefetch(*int8) {}
