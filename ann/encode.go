@@ -211,18 +211,20 @@ func Read(r io.Reader) (*Index, []byte, error) {
 	}
 	ix := New(dim, Parameters{M: m, EfConstruction: efc, EfSearch: efs, Storage: storage})
 	ix.entry, ix.maxLevel, ix.empty = entry, maxLevel, empty
-	ix.keys = make([]int64, n)
-	ix.levels = make([]uint8, n)
-	ix.count0 = make([]uint8, n)
-	ix.deleted = make([]bool, n)
+	// Arrays grow as their data arrives rather than being allocated from
+	// the header's count, so a damaged count cannot demand gigabytes.
+	ix.keys = make([]int64, 0, min(n, readAhead))
+	ix.levels = make([]uint8, 0, min(n, readAhead))
+	ix.count0 = make([]uint8, 0, min(n, readAhead))
+	ix.deleted = make([]bool, 0, min(n, readAhead))
 	rec := make([]byte, 11)
 	for i := 0; i < n; i++ {
 		d.read(rec)
 		if d.err != nil {
 			return nil, nil, d.err
 		}
-		ix.keys[i] = int64(binary.LittleEndian.Uint64(rec))
-		ix.levels[i], ix.count0[i], ix.deleted[i] = rec[8], rec[9], rec[10] == 1
+		ix.keys = append(ix.keys, int64(binary.LittleEndian.Uint64(rec)))
+		ix.levels, ix.count0, ix.deleted = append(ix.levels, rec[8]), append(ix.count0, rec[9]), append(ix.deleted, rec[10] == 1)
 		if int(ix.count0[i]) > ix.m0 {
 			return nil, nil, fmt.Errorf("%w: node %d has %d links", ErrCorrupt, i, ix.count0[i])
 		}
@@ -232,31 +234,31 @@ func Read(r io.Reader) (*Index, []byte, error) {
 		}
 	}
 	if storage == Int8 {
-		ix.codes = make([]int8, n*dim)
-		buf := make([]byte, 1<<16)
-		for i := 0; i < len(ix.codes); {
-			k := min(len(buf), len(ix.codes)-i)
+		ix.codes = make([]int8, 0, min(n*dim, readAhead))
+		buf := make([]byte, readAhead)
+		for i := 0; i < n*dim; {
+			k := min(len(buf), n*dim-i)
 			d.read(buf[:k])
 			if d.err != nil {
 				return nil, nil, d.err
 			}
-			for j, b := range buf[:k] {
-				ix.codes[i+j] = int8(b)
+			for _, b := range buf[:k] {
+				ix.codes = append(ix.codes, int8(b))
 			}
 			i += k
 		}
-		ix.scales = make([]float32, n)
-		if err := readU32s(d, n, func(i int, v uint32) { ix.scales[i] = math.Float32frombits(v) }); err != nil {
+		ix.scales = make([]float32, 0, min(n, readAhead))
+		if err := readU32s(d, n, func(v uint32) { ix.scales = append(ix.scales, math.Float32frombits(v)) }); err != nil {
 			return nil, nil, err
 		}
 	} else {
-		ix.vecs = make([]float32, n*dim)
-		if err := readU32s(d, len(ix.vecs), func(i int, v uint32) { ix.vecs[i] = math.Float32frombits(v) }); err != nil {
+		ix.vecs = make([]float32, 0, min(n*dim, readAhead))
+		if err := readU32s(d, n*dim, func(v uint32) { ix.vecs = append(ix.vecs, math.Float32frombits(v)) }); err != nil {
 			return nil, nil, err
 		}
 	}
-	ix.links0 = make([]uint32, n*ix.m0)
-	if err := readU32s(d, len(ix.links0), func(i int, v uint32) { ix.links0[i] = v }); err != nil {
+	ix.links0 = make([]uint32, 0, min(n*ix.m0, readAhead))
+	if err := readU32s(d, n*ix.m0, func(v uint32) { ix.links0 = append(ix.links0, v) }); err != nil {
 		return nil, nil, err
 	}
 	ix.upper = make([][]uint32, n)
@@ -264,8 +266,8 @@ func Read(r io.Reader) (*Index, []byte, error) {
 		if ix.levels[i] == 0 {
 			continue
 		}
-		up := make([]uint32, int(ix.levels[i])*(m+1))
-		if err := readU32s(d, len(up), func(j int, v uint32) { up[j] = v }); err != nil {
+		up := make([]uint32, 0, int(ix.levels[i])*(m+1))
+		if err := readU32s(d, cap(up), func(v uint32) { up = append(up, v) }); err != nil {
 			return nil, nil, err
 		}
 		ix.upper[i] = up
@@ -281,8 +283,12 @@ func Read(r io.Reader) (*Index, []byte, error) {
 	return ix, meta, nil
 }
 
-func readU32s(d *decoder, n int, set func(int, uint32)) error {
-	buf := make([]byte, 1<<16)
+// readAhead bounds what Read allocates before the data is there.
+const readAhead = 1 << 16
+
+// readU32s reads n numbers, handing each to add in order.
+func readU32s(d *decoder, n int, add func(uint32)) error {
+	buf := make([]byte, readAhead)
 	for i := 0; i < n; {
 		k := min(len(buf)/4, n-i)
 		d.read(buf[:k*4])
@@ -290,7 +296,7 @@ func readU32s(d *decoder, n int, set func(int, uint32)) error {
 			return d.err
 		}
 		for j := 0; j < k; j++ {
-			set(i+j, binary.LittleEndian.Uint32(buf[j*4:]))
+			add(binary.LittleEndian.Uint32(buf[j*4:]))
 		}
 		i += k
 	}
