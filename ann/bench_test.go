@@ -2,6 +2,8 @@ package ann
 
 import (
 	"encoding/binary"
+	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -25,7 +27,8 @@ import (
 // DISTILL_BENCH_EF (the search's candidate list sizes, comma-separated), DISTILL_BENCH_STORAGE
 // (int8, the default, or float32) and DISTILL_BENCH_RERANK (how many of an
 // int8 search's best hits are re-ranked with their float32 vectors,
-// default 40) change the rest.
+// default 40), DISTILL_BENCH_M and DISTILL_BENCH_EFC (the graph's
+// Parameters) change the rest.
 //
 // As in a collection, the float32 vectors live in a file, not in the
 // index: an int8 search reads its re-ranked candidates' vectors from it
@@ -57,6 +60,9 @@ var benchIndex struct {
 func setupBench(b *testing.B) {
 	n, dim := benchEnv("DISTILL_BENCH_VECTORS", 20000), benchEnv("DISTILL_BENCH_DIM", 1024)
 	benchIndex.Do(func() {
+		if dir := os.Getenv("DISTILL_BENCH_KEEP"); dir != "" && loadBench(b, dir) {
+			return
+		}
 		g := newEmbeddings(dim, benchEnv("DISTILL_BENCH_LATENT", 32), 42)
 		f, err := os.Create(filepath.Join(os.TempDir(), "distill-ann-bench-"+strconv.Itoa(os.Getpid())))
 		if err != nil {
@@ -67,7 +73,8 @@ func setupBench(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		start := time.Now()
-		ix := New(dim, Parameters{Seed: 42, Storage: benchStorage()})
+		ix := New(dim, Parameters{Seed: 42, Storage: benchStorage(),
+			M: benchEnv("DISTILL_BENCH_M", 0), EfConstruction: benchEnv("DISTILL_BENCH_EFC", 0)})
 		ix.Grow(n)
 		buf := make([]byte, 0, 20000*dim*4)
 		for done := 0; done < n; {
@@ -101,7 +108,86 @@ func setupBench(b *testing.B) {
 			benchIndex.queries = append(benchIndex.queries, g.next())
 		}
 		benchIndex.truth = exactTruth(b, f, n, dim, benchIndex.queries, 10)
+		if dir := os.Getenv("DISTILL_BENCH_KEEP"); dir != "" {
+			keepBench(b, dir)
+		}
 	})
+}
+
+// keepBench saves the built index, its vectors and the queries in dir, so
+// that a later run with DISTILL_BENCH_KEEP=dir measures the same graph
+// without building it again (a million vectors take a quarter of an hour).
+func keepBench(b *testing.B, dir string) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	write := func(name string, fill func(*os.File) error) {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := fill(f); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	meta := []byte(strconv.FormatFloat(benchIndex.build.Seconds(), 'f', 1, 64) + " " + strconv.FormatUint(benchIndex.heap, 10))
+	write("index.hnsw", func(f *os.File) error { return benchIndex.ix.Write(f, meta) })
+	write("vectors.f32", func(f *os.File) error {
+		_, err := io.Copy(f, io.NewSectionReader(benchIndex.vectors, 0, 1<<62))
+		return err
+	})
+	write("queries.f32", func(f *os.File) error {
+		var buf []byte
+		for _, q := range benchIndex.queries {
+			for _, x := range q {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
+			}
+		}
+		_, err := f.Write(buf)
+		return err
+	})
+}
+
+// loadBench loads what keepBench saved, reporting whether there was any.
+func loadBench(b *testing.B, dir string) bool {
+	f, err := os.Open(filepath.Join(dir, "index.hnsw"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ix, meta, err := Read(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	var build float64
+	fmt.Sscan(string(meta), &build)
+	vectors, err := os.Open(filepath.Join(dir, "vectors.f32"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "queries.f32"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dim := ix.Dim()
+	for off := 0; off+dim*4 <= len(raw); off += dim * 4 {
+		q := make([]float32, dim)
+		decodeFloats(raw[off:off+dim*4], q)
+		benchIndex.queries = append(benchIndex.queries, q)
+	}
+	benchIndex.ix, benchIndex.vectors = ix, vectors
+	benchIndex.build = time.Duration(build * float64(time.Second))
+	benchIndex.heap = after.HeapAlloc - before.HeapAlloc
+	benchIndex.truth = exactTruth(b, vectors, ix.Len(), dim, benchIndex.queries, 10)
+	return true
 }
 
 // exactTruth ranks every stored float32 vector for each query: the ground

@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"os"
 )
 
 // The file format is a header, the flat arrays, and a CRC-32C of all that
@@ -186,6 +187,7 @@ func (d *decoder) header() ([]byte, error) {
 
 // Read loads an index written by Write, returning it and the caller's header.
 func Read(r io.Reader) (*Index, []byte, error) {
+	size := remaining(r)
 	d := &decoder{r: bufio.NewReaderSize(r, 1<<20), crc: crc32.New(castagnoli)}
 	meta, err := d.header()
 	if err != nil {
@@ -209,14 +211,28 @@ func Read(r io.Reader) (*Index, []byte, error) {
 	if dim <= 0 || dim > 1<<16 || m <= 0 || m > 127 || n < 0 || n > 1<<31 || (n > 0 && int(entry) >= n) || maxLevel > 255 || storage > Int8 {
 		return nil, nil, fmt.Errorf("%w: implausible header", ErrCorrupt)
 	}
+	perVector := 11 + 4*2*m
+	if storage == Int8 {
+		perVector += dim + 4
+	} else {
+		perVector += 4 * dim
+	}
+	// Arrays are allocated whole when the input is known to hold them (a
+	// file), and otherwise grow as their data arrives, so that a damaged
+	// count cannot demand gigabytes either way.
+	prealloc := func(total int) int { return min(total, readAhead) }
+	if size >= 0 {
+		if int64(n)*int64(perVector) > size {
+			return nil, nil, fmt.Errorf("%w: %d vectors of %d dimensions do not fit in %d bytes", ErrCorrupt, n, dim, size)
+		}
+		prealloc = func(total int) int { return total }
+	}
 	ix := New(dim, Parameters{M: m, EfConstruction: efc, EfSearch: efs, Storage: storage})
 	ix.entry, ix.maxLevel, ix.empty = entry, maxLevel, empty
-	// Arrays grow as their data arrives rather than being allocated from
-	// the header's count, so a damaged count cannot demand gigabytes.
-	ix.keys = make([]int64, 0, min(n, readAhead))
-	ix.levels = make([]uint8, 0, min(n, readAhead))
-	ix.count0 = make([]uint8, 0, min(n, readAhead))
-	ix.deleted = make([]bool, 0, min(n, readAhead))
+	ix.keys = make([]int64, 0, prealloc(n))
+	ix.levels = make([]uint8, 0, prealloc(n))
+	ix.count0 = make([]uint8, 0, prealloc(n))
+	ix.deleted = make([]bool, 0, prealloc(n))
 	rec := make([]byte, 11)
 	for i := 0; i < n; i++ {
 		d.read(rec)
@@ -234,7 +250,7 @@ func Read(r io.Reader) (*Index, []byte, error) {
 		}
 	}
 	if storage == Int8 {
-		ix.codes = make([]int8, 0, min(n*dim, readAhead))
+		ix.codes = make([]int8, 0, prealloc(n*dim))
 		buf := make([]byte, readAhead)
 		for i := 0; i < n*dim; {
 			k := min(len(buf), n*dim-i)
@@ -247,17 +263,17 @@ func Read(r io.Reader) (*Index, []byte, error) {
 			}
 			i += k
 		}
-		ix.scales = make([]float32, 0, min(n, readAhead))
+		ix.scales = make([]float32, 0, prealloc(n))
 		if err := readU32s(d, n, func(v uint32) { ix.scales = append(ix.scales, math.Float32frombits(v)) }); err != nil {
 			return nil, nil, err
 		}
 	} else {
-		ix.vecs = make([]float32, 0, min(n*dim, readAhead))
+		ix.vecs = make([]float32, 0, prealloc(n*dim))
 		if err := readU32s(d, n*dim, func(v uint32) { ix.vecs = append(ix.vecs, math.Float32frombits(v)) }); err != nil {
 			return nil, nil, err
 		}
 	}
-	ix.links0 = make([]uint32, 0, min(n*ix.m0, readAhead))
+	ix.links0 = make([]uint32, 0, prealloc(n*ix.m0))
 	if err := readU32s(d, n*ix.m0, func(v uint32) { ix.links0 = append(ix.links0, v) }); err != nil {
 		return nil, nil, err
 	}
@@ -283,8 +299,29 @@ func Read(r io.Reader) (*Index, []byte, error) {
 	return ix, meta, nil
 }
 
-// readAhead bounds what Read allocates before the data is there.
+// readAhead bounds what Read allocates before the data is there, when it
+// cannot tell how much there is.
 const readAhead = 1 << 16
+
+// remaining returns how many bytes are left to read from r, or -1 when r
+// cannot tell.
+func remaining(r io.Reader) int64 {
+	switch r := r.(type) {
+	case interface{ Len() int }: // bytes.Reader, strings.Reader
+		return int64(r.Len())
+	case *os.File:
+		st, err := r.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return -1
+		}
+		at, err := r.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return -1
+		}
+		return st.Size() - at
+	}
+	return -1
+}
 
 // readU32s reads n numbers, handing each to add in order.
 func readU32s(d *decoder, n int, add func(uint32)) error {

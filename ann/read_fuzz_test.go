@@ -3,6 +3,7 @@ package ann
 import (
 	"bytes"
 	"errors"
+	"io"
 	"testing"
 )
 
@@ -22,10 +23,16 @@ func FuzzRead(f *testing.F) {
 		f.Add(buf.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A reader that tells its length (as files do) and one that does
+		// not take different allocation paths; both must agree.
 		ix, _, err := Read(bytes.NewReader(data))
+		_, _, errStream := Read(io.MultiReader(bytes.NewReader(data)))
+		if (err == nil) != (errStream == nil) {
+			t.Fatalf("sized reader: %v, stream: %v", err, errStream)
+		}
 		if err != nil {
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("error not marked corrupt: %v", err)
+			if !errors.Is(err, ErrCorrupt) || !errors.Is(errStream, ErrCorrupt) {
+				t.Fatalf("error not marked corrupt: %v / %v", err, errStream)
 			}
 			return
 		}
