@@ -28,7 +28,8 @@ import (
 // (int8, the default, or float32) and DISTILL_BENCH_RERANK (how many of an
 // int8 search's best hits are re-ranked with their float32 vectors,
 // default 40), DISTILL_BENCH_M and DISTILL_BENCH_EFC (the graph's
-// Parameters) change the rest.
+// Parameters) and DISTILL_BENCH_THP=0 (no transparent huge pages) change
+// the rest.
 //
 // As in a collection, the float32 vectors live in a file, not in the
 // index: an int8 search reads its re-ranked candidates' vectors from it
@@ -60,6 +61,9 @@ var benchIndex struct {
 func setupBench(b *testing.B) {
 	n, dim := benchEnv("DISTILL_BENCH_VECTORS", 20000), benchEnv("DISTILL_BENCH_DIM", 1024)
 	benchIndex.Do(func() {
+		if os.Getenv("DISTILL_BENCH_THP") == "0" {
+			hugePages = false
+		}
 		if dir := os.Getenv("DISTILL_BENCH_KEEP"); dir != "" && loadBench(b, dir) {
 			return
 		}

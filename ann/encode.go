@@ -251,6 +251,7 @@ func Read(r io.Reader) (*Index, []byte, error) {
 	}
 	if storage == Int8 {
 		ix.codes = make([]int8, 0, prealloc(n*dim))
+		adviseHugePages(ix.codes)
 		buf := make([]byte, readAhead)
 		for i := 0; i < n*dim; {
 			k := min(len(buf), n*dim-i)
@@ -269,11 +270,13 @@ func Read(r io.Reader) (*Index, []byte, error) {
 		}
 	} else {
 		ix.vecs = make([]float32, 0, prealloc(n*dim))
+		adviseHugePages(ix.vecs)
 		if err := readU32s(d, n*dim, func(v uint32) { ix.vecs = append(ix.vecs, math.Float32frombits(v)) }); err != nil {
 			return nil, nil, err
 		}
 	}
 	ix.links0 = make([]uint32, 0, prealloc(n*ix.m0))
+	adviseHugePages(ix.links0)
 	if err := readU32s(d, n*ix.m0, func(v uint32) { ix.links0 = append(ix.links0, v) }); err != nil {
 		return nil, nil, err
 	}

@@ -299,12 +299,15 @@ func (ix *Index) Grow(n int) {
 	ix.keys = slices.Grow(ix.keys, n)
 	if ix.params.Storage == Int8 {
 		ix.codes = slices.Grow(ix.codes, n*ix.dim)
+		adviseHugePages(ix.codes)
 		ix.scales = slices.Grow(ix.scales, n)
 	} else {
 		ix.vecs = slices.Grow(ix.vecs, n*ix.dim)
+		adviseHugePages(ix.vecs)
 	}
 	ix.levels = slices.Grow(ix.levels, n)
 	ix.links0 = slices.Grow(ix.links0, n*ix.m0)
+	adviseHugePages(ix.links0)
 	ix.count0 = slices.Grow(ix.count0, n)
 	ix.upper = slices.Grow(ix.upper, n)
 	ix.deleted = slices.Grow(ix.deleted, n)
@@ -722,6 +725,7 @@ func (ix *Index) visited() *visited {
 func (v *visited) reset(n int) {
 	if len(v.marks) < n {
 		v.marks = append(v.marks, make([]uint32, n-len(v.marks)+n/4)...)
+		adviseHugePages(v.marks)
 	}
 	v.gen++
 	if v.gen == 0 {
