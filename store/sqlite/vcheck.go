@@ -278,11 +278,14 @@ func checkAgainstStored(ctx context.Context, tx *sql.Tx, ix *ann.Index, emb *emb
 			continue
 		}
 		sampled++
-		// Searched as a query is: an int8 index's best hits re-ranked with
-		// the stored vectors.
+		// Searched as a query is, an int8 index's hits re-ranked with the
+		// stored vectors, but deeper: among near-duplicates (boilerplate
+		// pages, a toy model's tight clusters) codes can rank dozens of
+		// neighbours within rounding of the vector itself, and this check
+		// is after links that were lost, not rounding.
 		var hits []ann.Result
 		if ix.Storage() == ann.Int8 {
-			if hits, err = ix.Search(v, rerankDepth); err == nil {
+			if hits, err = ix.Search(v, checkDepth); err == nil {
 				hits, err = rerank(ctx, tx, emb, v, hits, k)
 			}
 		} else {
@@ -311,6 +314,9 @@ func checkAgainstStored(ctx context.Context, tx *sql.Tx, ix *ann.Index, emb *emb
 	}
 	return nil
 }
+
+// checkDepth is how many hits of an int8 index the self-search re-ranks.
+const checkDepth = 200
 
 // findsItself reports whether the search for key's own vector returned key
 // with similarity ~1, or k ties at ~1 that crowd it out.
