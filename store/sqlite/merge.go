@@ -118,17 +118,18 @@ func pickMerge(ctx context.Context, tx *sql.Tx, split string, all bool) ([]segme
 
 // mergeSegments replaces neighbouring segments of split with one segment
 // holding their live postings. Chunk rows are not touched: a segment is a
-// range of ids.
+// range of ids. The segments' blocks are read side by side, in term order,
+// and merged term by term (mergeBlocks).
 func mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segmentInfo) error {
 	first, last := segs[0].first, segs[len(segs)-1].last
 	// Live chunks are looked up only when some were deleted.
-	var live map[int64]bool
+	var live func(int64) bool
 	var deleted int64
 	for _, si := range segs {
 		deleted += si.deleted
 	}
 	if deleted > 0 {
-		live = map[int64]bool{}
+		bits := make([]uint64, (last-first)/64+1)
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM chunks WHERE split = ? AND id BETWEEN ? AND ?`, split, first, last)
 		if err != nil {
 			return err
@@ -139,54 +140,31 @@ func mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segment
 				rows.Close()
 				return err
 			}
-			live[id] = true
+			id -= first
+			bits[id/64] |= 1 << (id % 64)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		live = func(id int64) bool { return id >= 0 && id <= last-first && bits[id/64]&(1<<(id%64)) != 0 }
 	}
-	var merged segmentPostings
-	for _, si := range segs {
+	srcs := make([]blockSource, len(segs))
+	offsets := make([]int64, len(segs))
+	for i, si := range segs {
 		rows, err := tx.QueryContext(ctx, `SELECT last_term, data FROM bm25_blocks WHERE segment = ? ORDER BY last_term`, si.id)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var key string
-			var data []byte
-			if err := rows.Scan(&key, &data); err != nil {
-				rows.Close()
-				return err
-			}
-			var bad error
-			err := eachBlockTerm(data, func(bt blockTerm) bool {
-				if live == nil {
-					// Nothing deleted: copy the postings.
-					bad = merged.addEncoded(bt.term, bt.postings, bt.count, si.first-first)
-					return bad == nil
-				}
-				term := string(bt.term)
-				bad = decodePostings(bt.postings, bt.count, func(p posting) {
-					id := si.first + p.chunk
-					if live != nil && !live[id] {
-						return
-					}
-					p.chunk = id - first
-					merged.add(term, p)
-				})
-				return bad == nil
-			})
-			if err == nil {
-				err = bad
-			}
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("segment %d block %q: %w", si.id, key, err)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		defer rows.Close()
+		srcs[i], offsets[i] = &rowBlocks{rows: rows}, si.first-first
+	}
+	merged, err := mergeBlocks(srcs, offsets, live)
+	if err != nil {
+		return fmt.Errorf("merge segments %d to %d: %w", segs[0].id, segs[len(segs)-1].id, err)
+	}
+	for _, src := range srcs {
+		if err := src.(*rowBlocks).close(); err != nil {
 			return err
 		}
 	}
@@ -217,5 +195,31 @@ func mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segment
 	if err != nil {
 		return err
 	}
-	return writeBlocks(ctx, tx, id, merged.blocks())
+	return writeBlocks(ctx, tx, id, merged)
+}
+
+// rowBlocks is a blockSource reading a segment's blocks from a query.
+type rowBlocks struct {
+	rows *sql.Rows
+	key  string
+	data sql.RawBytes
+}
+
+func (r *rowBlocks) next() (string, []byte, bool, error) {
+	if !r.rows.Next() {
+		return "", nil, false, r.rows.Err()
+	}
+	// RawBytes: the block is used up before the next call, so it need not
+	// be copied.
+	if err := r.rows.Scan(&r.key, &r.data); err != nil {
+		return "", nil, false, err
+	}
+	return r.key, r.data, true, nil
+}
+
+func (r *rowBlocks) close() error {
+	if err := r.rows.Close(); err != nil {
+		return err
+	}
+	return r.rows.Err()
 }

@@ -3,7 +3,8 @@ package sqlite
 import (
 	"encoding/binary"
 	"errors"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // A segment's postings are stored as a few large blocks rather than one row
@@ -50,50 +51,6 @@ func (t *termPostings) add(p posting) {
 	t.count++
 }
 
-// appendEncoded appends another segment's encoded postings of the term,
-// whose chunk ids are offset from this list's base: only the first delta
-// is re-encoded, the rest is copied. The other list's chunks must all come
-// after this one's.
-func (t *termPostings) appendEncoded(data []byte, count int, offset int64) error {
-	if count == 0 {
-		return nil
-	}
-	d0, k := binary.Uvarint(data)
-	if k <= 0 {
-		return errCorruptPostings
-	}
-	rest := data[k:]
-	// Walk the deltas to learn the last chunk, checking the encoding.
-	rel, p := int64(d0), rest
-	for i := 0; i < count; i++ {
-		for j := 0; j < 3; j++ {
-			if i == 0 && j == 0 {
-				continue
-			}
-			x, k := binary.Uvarint(p)
-			if k <= 0 || (j == 0 && (x == 0 || x > 1<<40)) {
-				return errCorruptPostings
-			}
-			if j == 0 {
-				rel += int64(x)
-			}
-			p = p[k:]
-		}
-	}
-	if len(p) != 0 || d0 > 1<<40 {
-		return errCorruptPostings
-	}
-	first := offset + int64(d0)
-	if t.count > 0 && first <= t.last {
-		return errCorruptPostings
-	}
-	t.buf = binary.AppendUvarint(t.buf, uint64(first-t.last))
-	t.buf = append(t.buf, rest...)
-	t.last = offset + rel
-	t.count += count
-	return nil
-}
-
 // termDict numbers the terms a writer meets, so that counting and
 // collecting postings index slices instead of hashing strings per posting.
 type termDict struct {
@@ -111,14 +68,6 @@ func (d *termDict) id(term string) int32 {
 		d.names = append(d.names, term)
 	}
 	return id
-}
-
-// idBytes is id for a term in a buffer; it allocates only for a new term.
-func (d *termDict) idBytes(term []byte) int32 {
-	if id, ok := d.ids[string(term)]; ok {
-		return id
-	}
-	return d.id(string(term))
 }
 
 // segmentPostings accumulates a segment's postings in memory. Chunks must
@@ -149,28 +98,6 @@ func (s *segmentPostings) addID(id int32, p posting) {
 	s.count++
 }
 
-// addEncoded appends another segment's encoded postings of term; see
-// termPostings.appendEncoded.
-func (s *segmentPostings) addEncoded(term []byte, data []byte, count int, offset int64) error {
-	if s.dict == nil {
-		s.dict = newTermDict()
-	}
-	id := s.dict.idBytes(term)
-	if int(id) >= len(s.lists) {
-		s.lists = append(s.lists, make([]termPostings, int(id)+1-len(s.lists))...)
-	}
-	t := &s.lists[id]
-	fresh := t.count == 0
-	if err := t.appendEncoded(data, count, offset); err != nil {
-		return err
-	}
-	if fresh && t.count > 0 {
-		s.used = append(s.used, id)
-	}
-	s.count += count
-	return nil
-}
-
 // block is one stored block: its last term and its encoding.
 type block struct {
 	last string
@@ -182,41 +109,14 @@ func (s *segmentPostings) blocks() []block {
 	if len(s.used) == 0 {
 		return nil
 	}
-	ids := append([]int32(nil), s.used...)
+	ids := slices.Clone(s.used)
 	names := s.dict.names
-	sort.Slice(ids, func(i, j int) bool { return names[ids[i]] < names[ids[j]] })
-	var out []block
-	for start := 0; start < len(ids); {
-		end, size := start, 0
-		for end < len(ids) {
-			// a dictionary entry is the term and three short uvarints
-			n := len(names[ids[end]]) + 6 + len(s.lists[ids[end]].buf)
-			if end > start && size+n > blockTarget {
-				break
-			}
-			size += n
-			end++
-		}
-		out = append(out, block{last: names[ids[end-1]], data: s.encodeBlock(ids[start:end], size)})
-		start = end
-	}
-	return out
-}
-
-func (s *segmentPostings) encodeBlock(ids []int32, size int) []byte {
-	buf := make([]byte, 0, size+len(ids)*6+8)
-	buf = binary.AppendUvarint(buf, uint64(len(ids)))
+	slices.SortFunc(ids, func(a, b int32) int { return strings.Compare(names[a], names[b]) })
+	var bw blockWriter
 	for _, id := range ids {
-		t, tp := s.dict.names[id], &s.lists[id]
-		buf = binary.AppendUvarint(buf, uint64(len(t)))
-		buf = append(buf, t...)
-		buf = binary.AppendUvarint(buf, uint64(tp.count))
-		buf = binary.AppendUvarint(buf, uint64(len(tp.buf)))
+		bw.addString(names[id], s.lists[id].count, s.lists[id].buf)
 	}
-	for _, id := range ids {
-		buf = append(buf, s.lists[id].buf...)
-	}
-	return buf
+	return bw.blocks()
 }
 
 var errCorruptPostings = errors.New("corrupt posting list")

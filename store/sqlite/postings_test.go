@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -95,60 +96,117 @@ func TestBlocks(t *testing.T) {
 	}
 }
 
-// TestAddEncodedEqualsAdd checks the merge's copy of encoded postings
-// against adding the same postings one by one.
-func TestAddEncodedEqualsAdd(t *testing.T) {
+// memBlocks is a blockSource over blocks in memory.
+type memBlocks []block
+
+func (m *memBlocks) next() (string, []byte, bool, error) {
+	if len(*m) == 0 {
+		return "", nil, false, nil
+	}
+	b := (*m)[0]
+	*m = (*m)[1:]
+	return b.last, b.data, true, nil
+}
+
+// TestMergeBlocksEqualsAdd checks the k-way merge of segments' blocks,
+// copying encoded postings or dropping deleted chunks, against building
+// the merged segment posting by posting.
+func TestMergeBlocksEqualsAdd(t *testing.T) {
 	tests := []struct {
 		name    string
 		offsets []int64 // first chunk of each segment, relative to the merged one
+		deleted bool
 	}{
-		{"one segment", []int64{0}},
-		{"adjacent", []int64{0, 50, 100}},
-		{"gaps", []int64{3, 1000, 1 << 30}},
+		{"one segment", []int64{0}, false},
+		{"adjacent", []int64{0, 50, 100}, false},
+		{"gaps", []int64{3, 1000, 1 << 30}, false},
+		{"eight", []int64{0, 60, 120, 180, 240, 300, 360, 420}, false},
+		{"deleted chunks", []int64{0, 50, 100}, true},
+		{"deleted, gaps", []int64{3, 1000, 1 << 30}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(7, uint64(len(tt.offsets))))
-			var direct, merged segmentPostings
+			gone := map[int64]bool{}
+			var direct segmentPostings
+			var srcs []blockSource
+			terms := []string{"a", "b", "c", "d"}
+			for i := 0; i < 300; i++ {
+				terms = append(terms, fmt.Sprintf("t%04d", r.IntN(2000)))
+			}
 			for _, off := range tt.offsets {
 				var seg segmentPostings
 				for c := int64(0); c < 50; c++ {
-					for _, term := range []string{"a", "b", "c", "d"} {
-						if r.IntN(3) == 0 {
-							p := posting{chunk: c, tf: uint32(1 + r.IntN(4)), dl: uint32(10 + r.IntN(90))}
-							seg.add(term, p)
+					dead := tt.deleted && r.IntN(4) == 0
+					if dead {
+						gone[c+off] = true
+					}
+					seen := map[string]bool{}
+					for _, term := range terms {
+						if seen[term] || r.IntN(8) != 0 {
+							continue
+						}
+						seen[term] = true
+						p := posting{chunk: c, tf: uint32(1 + r.IntN(4)), dl: uint32(10 + r.IntN(200))}
+						seg.add(term, p)
+						if !dead {
 							p.chunk += off
 							direct.add(term, p)
 						}
 					}
 				}
-				for _, b := range seg.blocks() {
-					if err := eachBlockTerm(b.data, func(bt blockTerm) bool {
-						if err := merged.addEncoded(bt.term, bt.postings, bt.count, off); err != nil {
-							t.Fatal(err)
-						}
-						return true
-					}); err != nil {
-						t.Fatal(err)
-					}
-				}
+				blocks := memBlocks(seg.blocks())
+				srcs = append(srcs, &blocks)
 			}
-			if !reflect.DeepEqual(merged.blocks(), direct.blocks()) {
-				t.Fatal("merged blocks differ from blocks built posting by posting")
+			var live func(int64) bool
+			if tt.deleted {
+				live = func(id int64) bool { return !gone[id] }
 			}
-			if merged.count != direct.count {
-				t.Fatalf("count %d, want %d", merged.count, direct.count)
+			merged, err := mergeBlocks(srcs, tt.offsets, live)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := direct.blocks(); !reflect.DeepEqual(merged, want) {
+				t.Fatalf("merged blocks (%d) differ from blocks built posting by posting (%d)", len(merged), len(want))
 			}
 		})
 	}
-	var tp termPostings
-	tp.add(posting{chunk: 10, tf: 1, dl: 5})
-	var other termPostings
-	other.add(posting{chunk: 0, tf: 1, dl: 5})
-	if err := tp.appendEncoded(other.buf, 1, 5); err == nil {
-		t.Error("postings appended before the list's last chunk were accepted")
+}
+
+func TestMergeBlocksRejectsDamage(t *testing.T) {
+	one := func(term string, ps ...posting) []block {
+		var sp segmentPostings
+		for _, p := range ps {
+			sp.add(term, p)
+		}
+		return sp.blocks()
 	}
-	if err := tp.appendEncoded([]byte{1, 1}, 1, 20); err == nil {
-		t.Error("truncated postings were accepted")
+	overlapping := [][]block{one("a", posting{chunk: 10, tf: 1, dl: 5}), one("a", posting{chunk: 0, tf: 1, dl: 5})}
+	truncated := one("a", posting{chunk: 1, tf: 1, dl: 5})
+	truncated[0].data = truncated[0].data[:len(truncated[0].data)-1]
+	wrongKey := one("b", posting{chunk: 1, tf: 1, dl: 5})
+	wrongKey[0].last = "c"
+	tests := []struct {
+		name    string
+		blocks  [][]block
+		offsets []int64
+	}{
+		{"postings before the list's last chunk", overlapping, []int64{0, 5}},
+		{"truncated block", [][]block{truncated}, []int64{0}},
+		{"block key is not its last term", [][]block{wrongKey}, []int64{0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, live := range []func(int64) bool{nil, func(int64) bool { return true }} {
+				var srcs []blockSource
+				for _, bs := range tt.blocks {
+					m := memBlocks(bs)
+					srcs = append(srcs, &m)
+				}
+				if _, err := mergeBlocks(srcs, tt.offsets, live); !errors.Is(err, errCorruptPostings) {
+					t.Errorf("live %v: got %v, want a corrupt postings error", live != nil, err)
+				}
+			}
+		})
 	}
 }

@@ -100,6 +100,15 @@ type segmentBuilder struct {
 	chunks      int
 	terms       int64
 	postings    segmentPostings
+	sealed      []block // the postings encoded, once seal has run
+}
+
+// seal encodes the segment's blocks, once.
+func (seg *segmentBuilder) seal() {
+	if seg.sealed == nil {
+		seg.sealed = seg.postings.blocks()
+		seg.postings = segmentPostings{}
+	}
 }
 
 // Begin starts writing doc. An older document with the same source is
@@ -357,6 +366,19 @@ func (w *writer) segment(split string) *segmentBuilder {
 // flush writes the buffered pages, chunks and segments, opening the
 // transaction first if need be.
 func (w *writer) flush(ctx context.Context) error {
+	// The blocks are encoded (their terms sorted) before the write lock is
+	// taken, so another writer can write meanwhile.
+	splits := make([]string, 0, len(w.segments))
+	for split := range w.segments {
+		splits = append(splits, split)
+	}
+	sort.Strings(splits)
+	segments := make([]*segmentBuilder, len(splits))
+	for i, split := range splits {
+		segments[i] = w.segments[split]
+		segments[i].seal()
+		delete(w.segments, split)
+	}
 	if w.tx == nil {
 		if err := w.begin(ctx); err != nil {
 			return err
@@ -387,16 +409,10 @@ func (w *writer) flush(ctx context.Context) error {
 		}
 	}
 	w.pending, w.pendingBytes = nil, 0
-	splits := make([]string, 0, len(w.segments))
-	for split := range w.segments {
-		splits = append(splits, split)
-	}
-	sort.Strings(splits)
-	for _, split := range splits {
-		if err := writeSegment(ctx, w.tx, w.segments[split], w.base); err != nil {
+	for _, seg := range segments {
+		if err := writeSegment(ctx, w.tx, seg, w.base); err != nil {
 			return err
 		}
-		delete(w.segments, split)
 	}
 	return nil
 }
@@ -439,7 +455,8 @@ func writeSegment(ctx context.Context, tx *sql.Tx, seg *segmentBuilder, base int
 	if err != nil {
 		return err
 	}
-	if err := writeBlocks(ctx, tx, id, seg.postings.blocks()); err != nil {
+	seg.seal()
+	if err := writeBlocks(ctx, tx, id, seg.sealed); err != nil {
 		return err
 	}
 	return addStats(ctx, tx, seg.split, int64(seg.chunks), seg.terms)
