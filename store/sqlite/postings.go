@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
-	"strings"
 )
 
 // A segment's postings are stored as a few large blocks rather than one row
@@ -56,6 +55,11 @@ func (t *termPostings) add(p posting) {
 type termDict struct {
 	ids   map[string]int32
 	names []string
+
+	// The ids in byte order of their terms, and each id's position in it,
+	// for the first sortedN ids; see sorted.
+	order, rank []int32
+	sortedN     int
 }
 
 func newTermDict() *termDict { return &termDict{ids: map[string]int32{}} }
@@ -109,12 +113,22 @@ func (s *segmentPostings) blocks() []block {
 	if len(s.used) == 0 {
 		return nil
 	}
-	ids := slices.Clone(s.used)
-	names := s.dict.names
-	slices.SortFunc(ids, func(a, b int32) int { return strings.Compare(names[a], names[b]) })
+	order, rank := s.dict.sorted()
 	var bw blockWriter
+	add := func(id int32) { bw.addString(s.dict.names[id], s.lists[id].count, s.lists[id].buf) }
+	if len(s.used)*8 >= len(order) {
+		// Most of the dictionary is used: walk it in order.
+		for _, id := range order {
+			if int(id) < len(s.lists) && s.lists[id].count > 0 {
+				add(id)
+			}
+		}
+		return bw.blocks()
+	}
+	ids := slices.Clone(s.used)
+	slices.SortFunc(ids, func(a, b int32) int { return int(rank[a]) - int(rank[b]) })
 	for _, id := range ids {
-		bw.addString(names[id], s.lists[id].count, s.lists[id].buf)
+		add(id)
 	}
 	return bw.blocks()
 }

@@ -210,3 +210,46 @@ func TestMergeBlocksRejectsDamage(t *testing.T) {
 		})
 	}
 }
+
+// TestTermDictSorted grows a dictionary in batches and checks that the
+// order kept incrementally is the terms' byte order, and that blocks of
+// segments using few or most of a shared dictionary's terms come out the
+// same as from a dictionary of their own.
+func TestTermDictSorted(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	d := &termDict{ids: map[string]int32{}}
+	for batch := 0; batch < 6; batch++ {
+		for i := 0; i < 1+r.IntN(500); i++ {
+			d.id(fmt.Sprintf("%x", r.Uint32()>>uint(r.IntN(28))))
+		}
+		order, rank := d.sorted()
+		if len(order) != len(d.names) || len(rank) != len(d.names) {
+			t.Fatalf("batch %d: %d ids in order, %d ranks, %d terms", batch, len(order), len(rank), len(d.names))
+		}
+		for i, id := range order {
+			if i > 0 && d.names[order[i-1]] >= d.names[id] {
+				t.Fatalf("batch %d: %q before %q", batch, d.names[order[i-1]], d.names[id])
+			}
+			if rank[id] != int32(i) {
+				t.Fatalf("batch %d: rank of %q is %d, want %d", batch, d.names[id], rank[id], i)
+			}
+		}
+	}
+	for _, used := range []int{3, len(d.names) / 2} {
+		shared, own := segmentPostings{dict: d}, segmentPostings{}
+		for c := int64(0); c < 20; c++ {
+			for i := 0; i < used; i++ {
+				term := d.names[r.IntN(len(d.names))]
+				p := posting{chunk: c, tf: 1, dl: 9}
+				if tp := shared.lists; int(d.ids[term]) < len(tp) && tp[d.ids[term]].count > 0 && tp[d.ids[term]].last == c {
+					continue // one posting per chunk and term
+				}
+				shared.add(term, p)
+				own.add(term, p)
+			}
+		}
+		if !reflect.DeepEqual(shared.blocks(), own.blocks()) {
+			t.Errorf("%d terms of %d: blocks differ with a shared dictionary", used, len(d.names))
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/distill-rag/distill/document"
@@ -61,9 +60,8 @@ type writer struct {
 
 	// Analysis state, reused across pages: the page's tokens as term ids,
 	// and per-chunk counts indexed by term id.
-	dict    *termDict
-	words   map[string]int32  // word -> term id, -1 for a stop word
-	stems   map[string]string // from stemCaches, until the writer is done
+	vocab   *vocabulary // from getVocabulary, until the writer is done
+	dict    *termDict   // the vocabulary's
 	tokens  []idToken
 	counts  []uint32
 	counted []int32 // term ids with non-zero counts
@@ -129,7 +127,7 @@ func (s *Store) BeginVectors(ctx context.Context, doc document.Document, model s
 
 func (s *Store) begin(ctx context.Context, doc document.Document, model string) (store.DocumentWriter, error) {
 	return &writer{s: s, doc: doc, seq: map[string]int{}, segments: map[string]*segmentBuilder{}, touched: map[string]bool{},
-		dict: newTermDict(), words: map[string]int32{}, insertRows: map[int]*sql.Stmt{},
+		insertRows: map[int]*sql.Stmt{},
 		model: model, vectorSplits: map[string]bool{}}, nil
 }
 
@@ -241,64 +239,15 @@ func (seg *segmentBuilder) add(tf map[string]uint32, chunk int64, length int) {
 	}
 }
 
-// stemCaches hold maps from word to term ("" for a stop word) that
-// outlive a writer, so that a run of documents stems each word once
-// without going through the analyzer's shared cache, which costs more per
-// lookup. A writer holds one at a time; a map grown past stemCacheLimit is
-// dropped rather than kept, and at most stemCacheKeep are kept, bounding
-// memory. (Not a sync.Pool: it empties at every garbage collection, which
-// ingest triggers often.)
-var stemCaches struct {
-	sync.Mutex
-	free []map[string]string
-}
-
-const (
-	stemCacheLimit = 1 << 17
-	stemCacheKeep  = 8
-)
-
-func getStemCache() map[string]string {
-	stemCaches.Lock()
-	defer stemCaches.Unlock()
-	if n := len(stemCaches.free); n > 0 {
-		m := stemCaches.free[n-1]
-		stemCaches.free = stemCaches.free[:n-1]
-		return m
-	}
-	return map[string]string{}
-}
-
-func putStemCache(m map[string]string) {
-	stemCaches.Lock()
-	defer stemCaches.Unlock()
-	if len(m) <= stemCacheLimit && len(stemCaches.free) < stemCacheKeep {
-		stemCaches.free = append(stemCaches.free, m)
-	}
-}
-
 // analyze tokenizes a page into w.tokens.
 func (w *writer) analyze(text string) {
 	w.tokens = w.tokens[:0]
-	if w.stems == nil {
-		w.stems = getStemCache()
+	if w.vocab == nil {
+		w.vocab = getVocabulary()
+		w.dict = &w.vocab.dict
 	}
 	textproc.English.ForEachWord(text, func(word []byte, start, end int) {
-		id, ok := w.words[string(word)]
-		if !ok {
-			id = -1
-			term, cached := w.stems[string(word)]
-			s := string(word)
-			if !cached {
-				term = textproc.English.Stem(s)
-				w.stems[s] = term
-			}
-			if term != "" {
-				id = w.dict.id(term)
-			}
-			w.words[s] = id
-		}
-		if id >= 0 {
+		if id := w.vocab.id(word); id >= 0 {
 			w.tokens = append(w.tokens, idToken{id: id, start: int32(start), end: int32(end)})
 		}
 	})
@@ -513,9 +462,9 @@ func (w *writer) Commit(ctx context.Context) error {
 // rollback drops what was written; after a commit it does nothing.
 func (w *writer) rollback() error {
 	w.pending = nil
-	if w.stems != nil {
-		putStemCache(w.stems)
-		w.stems = nil
+	if w.vocab != nil {
+		putVocabulary(w.vocab)
+		w.vocab, w.dict = nil, nil
 	}
 	if w.tx == nil {
 		return nil
