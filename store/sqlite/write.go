@@ -127,8 +127,7 @@ func (s *Store) BeginVectors(ctx context.Context, doc document.Document, model s
 
 func (s *Store) begin(ctx context.Context, doc document.Document, model string) (store.DocumentWriter, error) {
 	return &writer{s: s, doc: doc, seq: map[string]int{}, segments: map[string]*segmentBuilder{}, touched: map[string]bool{},
-		insertRows: map[int]*sql.Stmt{},
-		model:      model, vectorSplits: map[string]bool{}}, nil
+		insertRows: map[int]*sql.Stmt{}, model: model, vectorSplits: map[string]bool{}}, nil
 }
 
 // begin opens the transaction: the old version goes, the document row and
