@@ -17,6 +17,7 @@ const mergeFactor = 8
 // deleted chunks are rewritten without them. With all set, every segment of
 // the split is merged into one.
 func (s *Store) Merge(ctx context.Context, split string, all bool) error {
+	s.prepareWrites(ctx)
 	for round := 0; round < 64; round++ {
 		merged := false
 		err := withRetry(ctx, func() error {
@@ -29,7 +30,7 @@ func (s *Store) Merge(ctx context.Context, split string, all bool) error {
 			if err != nil || len(segs) == 0 {
 				return err
 			}
-			if err := mergeSegments(ctx, tx, split, segs); err != nil {
+			if err := s.mergeSegments(ctx, tx, split, segs); err != nil {
 				return err
 			}
 			merged = true
@@ -120,7 +121,7 @@ func pickMerge(ctx context.Context, tx *sql.Tx, split string, all bool) ([]segme
 // holding their live postings. Chunk rows are not touched: a segment is a
 // range of ids. The segments' blocks are read side by side, in term order,
 // and merged term by term (mergeBlocks).
-func mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segmentInfo) error {
+func (s *Store) mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segmentInfo) error {
 	first, last := segs[0].first, segs[len(segs)-1].last
 	// Live chunks are looked up only when some were deleted.
 	var live func(int64) bool
@@ -195,7 +196,7 @@ func mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segment
 	if err != nil {
 		return err
 	}
-	return writeBlocks(ctx, tx, id, merged)
+	return s.writeBlocks(ctx, tx, id, merged)
 }
 
 // rowBlocks is a blockSource reading a segment's blocks from a query.

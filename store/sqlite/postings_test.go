@@ -253,3 +253,31 @@ func TestTermDictSorted(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchSizesArePrepared checks that multi-row INSERTs of any number of
+// rows run only statements prepareWrites prepares.
+func TestBatchSizesArePrepared(t *testing.T) {
+	prepared := map[string]bool{}
+	for _, q := range writeStatements() {
+		prepared[q] = true
+	}
+	for _, batch := range []struct {
+		size int
+		sql  func(int) string
+	}{{chunkBatch, insertChunksSQL}, {blockBatch, insertBlocksSQL}} {
+		for left := 1; left <= 3*batch.size+1; left++ {
+			total := 0
+			for rest := left; rest > 0; {
+				n := batchSize(batch.size, rest)
+				if n < 1 || n > rest || !prepared[batch.sql(n)] {
+					t.Fatalf("%d rows: a batch of %d of %d left is not prepared", left, n, rest)
+				}
+				total += n
+				rest -= n
+			}
+			if total != left {
+				t.Fatalf("%d rows: batches write %d", left, total)
+			}
+		}
+	}
+}

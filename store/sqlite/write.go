@@ -42,7 +42,6 @@ type writer struct {
 	base   int64 // chunk ordinal i has id base + i
 
 	insertPage *sql.Stmt
-	insertRows map[int]*sql.Stmt // chunk INSERTs by number of rows
 
 	model        string        // the embedding model vectors come from; "" for none
 	emb          *embeddingRow // the collection's embedding, when it has one
@@ -127,12 +126,13 @@ func (s *Store) BeginVectors(ctx context.Context, doc document.Document, model s
 
 func (s *Store) begin(ctx context.Context, doc document.Document, model string) (store.DocumentWriter, error) {
 	return &writer{s: s, doc: doc, seq: map[string]int{}, segments: map[string]*segmentBuilder{}, touched: map[string]bool{},
-		insertRows: map[int]*sql.Stmt{}, model: model, vectorSplits: map[string]bool{}}, nil
+		model: model, vectorSplits: map[string]bool{}}, nil
 }
 
 // begin opens the transaction: the old version goes, the document row and
 // the statements are made, and the next chunk id is read.
 func (w *writer) begin(ctx context.Context) error {
+	w.s.prepareWrites(ctx)
 	err := withRetry(ctx, func() error {
 		var err error
 		w.tx, err = w.s.writer.BeginTx(ctx, nil)
@@ -163,7 +163,7 @@ func (w *writer) begin(ctx context.Context) error {
 	if err := w.tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'chunks'), 0) + 1`).Scan(&w.base); err != nil {
 		return err
 	}
-	if w.insertPage, err = w.tx.PrepareContext(ctx, `INSERT INTO pages(document, number, text) VALUES(?,?,?)`); err != nil {
+	if w.insertPage, err = w.s.txStmt(ctx, w.tx, insertPageSQL); err != nil {
 		return err
 	}
 	return w.startVectors(ctx)
@@ -343,8 +343,8 @@ func (w *writer) flush(ctx context.Context) error {
 			return err
 		}
 		w.pages++
-		for i := 0; i < len(pp.chunks); i += chunkBatch {
-			rows = pp.chunks[i:min(i+chunkBatch, len(pp.chunks))]
+		for i := 0; i < len(pp.chunks); i += len(rows) {
+			rows = pp.chunks[i : i+batchSize(chunkBatch, len(pp.chunks)-i)]
 			if err := w.insertChunks(ctx, pageRow, rows); err != nil {
 				return err
 			}
@@ -358,7 +358,7 @@ func (w *writer) flush(ctx context.Context) error {
 	}
 	w.pending, w.pendingBytes = nil, 0
 	for _, seg := range segments {
-		if err := writeSegment(ctx, w.tx, seg, w.base); err != nil {
+		if err := w.s.writeSegment(ctx, w.tx, seg, w.base); err != nil {
 			return err
 		}
 	}
@@ -367,15 +367,9 @@ func (w *writer) flush(ctx context.Context) error {
 
 // insertChunks writes chunk rows of one page with one statement.
 func (w *writer) insertChunks(ctx context.Context, pageRow int64, rows []pendingChunk) error {
-	stmt := w.insertRows[len(rows)]
-	if stmt == nil {
-		var err error
-		q := `INSERT INTO chunks(id, document, page, split, seq, start, end, parent, terms) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?),", len(rows)), ",")
-		if stmt, err = w.tx.PrepareContext(ctx, q); err != nil {
-			return err
-		}
-		w.insertRows[len(rows)] = stmt
+	stmt, err := w.s.txStmt(ctx, w.tx, insertChunksSQL(len(rows)))
+	if err != nil {
+		return err
 	}
 	args := make([]any, 0, 9*len(rows))
 	for _, c := range rows {
@@ -385,13 +379,13 @@ func (w *writer) insertChunks(ctx context.Context, pageRow int64, rows []pending
 		}
 		args = append(args, w.base+c.ordinal, w.docRow, pageRow, c.split, c.seq, c.start, c.end, parent, c.terms)
 	}
-	_, err := stmt.ExecContext(ctx, args...)
+	_, err = stmt.ExecContext(ctx, args...)
 	return err
 }
 
 // writeSegment writes a segment built on chunk numbers offset by base, its
 // blocks and its statistics.
-func writeSegment(ctx context.Context, tx *sql.Tx, seg *segmentBuilder, base int64) error {
+func (s *Store) writeSegment(ctx context.Context, tx *sql.Tx, seg *segmentBuilder, base int64) error {
 	if seg.chunks == 0 {
 		return nil
 	}
@@ -404,28 +398,60 @@ func writeSegment(ctx context.Context, tx *sql.Tx, seg *segmentBuilder, base int
 		return err
 	}
 	seg.seal()
-	if err := writeBlocks(ctx, tx, id, seg.sealed); err != nil {
+	if err := s.writeBlocks(ctx, tx, id, seg.sealed); err != nil {
 		return err
 	}
 	return addStats(ctx, tx, seg.split, int64(seg.chunks), seg.terms)
 }
 
+// blockBatch is how many blocks one INSERT statement writes.
+const blockBatch = 32
+
 // writeBlocks inserts a segment's blocks, several per statement.
-func writeBlocks(ctx context.Context, tx *sql.Tx, segment int64, blocks []block) error {
-	const batch = 32
+func (s *Store) writeBlocks(ctx context.Context, tx *sql.Tx, segment int64, blocks []block) error {
 	for len(blocks) > 0 {
-		n := min(len(blocks), batch)
+		n := batchSize(blockBatch, len(blocks))
+		stmt, err := s.txStmt(ctx, tx, insertBlocksSQL(n))
+		if err != nil {
+			return err
+		}
 		args := make([]any, 0, 3*n)
 		for _, b := range blocks[:n] {
 			args = append(args, segment, b.last, b.data)
 		}
-		q := `INSERT INTO bm25_blocks(segment, last_term, data) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",")
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 		blocks = blocks[n:]
 	}
 	return nil
+}
+
+// batchSize is the number of rows the next multi-row INSERT writes: the
+// full batch, or for the rest the largest power of two that fits, so that
+// a handful of statements serve every count.
+func batchSize(batch, left int) int {
+	n := batch
+	for n > left {
+		n /= 2
+	}
+	return n
+}
+
+const insertPageSQL = `INSERT INTO pages(document, number, text) VALUES(?,?,?)`
+
+func insertChunksSQL(rows int) string {
+	return insertRowsSQL(`INSERT INTO chunks(id, document, page, split, seq, start, end, parent, terms) VALUES `, 9, rows)
+}
+
+func insertBlocksSQL(rows int) string {
+	return insertRowsSQL(`INSERT INTO bm25_blocks(segment, last_term, data) VALUES `, 3, rows)
+}
+
+// insertRowsSQL is an INSERT of rows rows of columns values each.
+func insertRowsSQL(head string, columns, rows int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", columns), ",") + "),"
+	return head + strings.TrimSuffix(strings.Repeat(row, rows), ",")
 }
 
 func addStats(ctx context.Context, tx *sql.Tx, split string, chunks, terms int64) error {
@@ -467,9 +493,6 @@ func (w *writer) rollback() error {
 	}
 	if w.tx == nil {
 		return nil
-	}
-	for _, st := range w.insertRows {
-		st.Close()
 	}
 	return w.tx.Rollback()
 }
