@@ -567,6 +567,11 @@ func deleteDocument(ctx context.Context, tx *sql.Tx, docRow int64, touched map[s
 			return err
 		}
 	}
+	// Chunks have no foreign keys (schema 4); their vectors do, and go
+	// with them. Pages go with the document.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE document = ?`, docRow); err != nil {
+		return err
+	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docRow)
 	return err
 }
