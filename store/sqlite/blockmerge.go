@@ -110,25 +110,68 @@ func (c *segmentCursor) advance() error {
 			c.terms, c.at = c.terms[:0], 0
 			return err
 		}
-		c.key, c.terms, c.at = key, c.terms[:0], 0
-		prev := []byte(nil)
-		if err := eachBlockTerm(data, func(bt blockTerm) bool {
-			c.terms = append(c.terms, bt)
-			return true
-		}); err != nil {
+		c.key, c.at = key, 0
+		if c.terms, err = parseBlock(data, c.terms[:0]); err != nil {
 			return fmt.Errorf("block %q: %w", key, err)
-		}
-		for i, bt := range c.terms {
-			if i > 0 && bytes.Compare(bt.term, prev) <= 0 {
-				return fmt.Errorf("block %q: %w: term %q out of order", key, errCorruptPostings, bt.term)
-			}
-			prev = bt.term
 		}
 		if len(c.terms) > 0 && string(c.terms[len(c.terms)-1].term) != key {
 			return fmt.Errorf("block %q: %w: its last term is %q", key, errCorruptPostings, c.terms[len(c.terms)-1].term)
 		}
 	}
 	return nil
+}
+
+// parseBlock appends a block's terms to dst, in one pass over its
+// dictionary, checking that they are in increasing order. The terms and
+// postings alias data.
+func parseBlock(data []byte, dst []blockTerm) ([]blockTerm, error) {
+	n, pos := binary.Uvarint(data)
+	if pos <= 0 || n > uint64(len(data)) {
+		return dst, errCorruptPostings
+	}
+	first := len(dst)
+	var size uint64 // of the postings so far
+	for i := uint64(0); i < n; i++ {
+		l, k := binary.Uvarint(data[pos:])
+		if k <= 0 || l > uint64(len(data)-pos-k) {
+			return dst, errCorruptPostings
+		}
+		pos += k
+		term := data[pos : pos+int(l)]
+		pos += int(l)
+		c, k1 := binary.Uvarint(data[pos:])
+		if k1 <= 0 {
+			return dst, errCorruptPostings
+		}
+		pos += k1
+		b, k2 := binary.Uvarint(data[pos:])
+		if k2 <= 0 || c == 0 || c > b || b > uint64(len(data)) {
+			return dst, errCorruptPostings
+		}
+		pos += k2
+		if len(dst) > first && bytes.Compare(term, dst[len(dst)-1].term) <= 0 {
+			return dst, fmt.Errorf("%w: term %q out of order", errCorruptPostings, term)
+		}
+		// postings holds the offset into the body until the body is known
+		dst = append(dst, blockTerm{term: term, count: int(c), postings: data[:0:size]})
+		size += b
+		if size > uint64(len(data)) {
+			return dst, errCorruptPostings
+		}
+	}
+	body := data[pos:]
+	if size != uint64(len(body)) {
+		return dst, errCorruptPostings
+	}
+	for i := first; i < len(dst); i++ {
+		at := cap(dst[i].postings)
+		end := len(body)
+		if i+1 < len(dst) {
+			end = cap(dst[i+1].postings)
+		}
+		dst[i].postings = body[at:end:end]
+	}
+	return dst, nil
 }
 
 // mergeBlocks merges the postings of neighbouring segments, given in
@@ -211,24 +254,8 @@ func appendList(dst []byte, last int64, data []byte, count int, offset int64) ([
 	if k <= 0 || d0 > 1<<40 {
 		return dst, last, errCorruptPostings
 	}
-	rest := data[k:]
-	rel, p := int64(d0), rest
-	for i := 0; i < count; i++ {
-		for j := 0; j < 3; j++ {
-			if i == 0 && j == 0 {
-				continue
-			}
-			x, k := binary.Uvarint(p)
-			if k <= 0 || (j == 0 && (x == 0 || x > 1<<40)) {
-				return dst, last, errCorruptPostings
-			}
-			if j == 0 {
-				rel += int64(x)
-			}
-			p = p[k:]
-		}
-	}
-	if len(p) != 0 {
+	rel, ok := lastChunk(data[k:], count, int64(d0))
+	if !ok {
 		return dst, last, errCorruptPostings
 	}
 	first := offset + int64(d0)
@@ -236,8 +263,52 @@ func appendList(dst []byte, last int64, data []byte, count int, offset int64) ([
 		return dst, last, errCorruptPostings
 	}
 	dst = binary.AppendUvarint(dst, uint64(first-max(last, 0)))
-	dst = append(dst, rest...)
+	dst = append(dst, data[k:]...)
 	return dst, offset + rel, nil
+}
+
+// lastChunk walks encoded postings whose first chunk delta (first) is
+// already read, and returns the last chunk, relative as the deltas are. It
+// reports false unless p holds exactly count postings with positive deltas
+// of at most 2^40 and term frequencies and lengths of at most five bytes.
+// Most numbers take one byte, which it reads without a call.
+func lastChunk(p []byte, count int, first int64) (int64, bool) {
+	rel, pos := first, 0
+	for i := 0; i < count; i++ {
+		if i > 0 {
+			if pos >= len(p) {
+				return 0, false
+			}
+			var x uint64
+			if b := p[pos]; b < 0x80 {
+				x = uint64(b)
+				pos++
+			} else {
+				var k int
+				x, k = binary.Uvarint(p[pos:])
+				if k <= 0 {
+					return 0, false
+				}
+				pos += k
+			}
+			if x == 0 || x > 1<<40 {
+				return 0, false
+			}
+			rel += int64(x)
+		}
+		// skip the term frequency and the length
+		for j := 0; j < 2; j++ {
+			end := pos
+			for end < len(p) && p[end] >= 0x80 {
+				end++
+			}
+			if end >= len(p) || end-pos >= 5 {
+				return 0, false
+			}
+			pos = end + 1
+		}
+	}
+	return rel, pos == len(p)
 }
 
 // appendLive appends the postings of live chunks only, re-encoding them,

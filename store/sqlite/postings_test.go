@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -279,5 +280,51 @@ func TestBatchSizesArePrepared(t *testing.T) {
 				t.Fatalf("%d rows: batches write %d", left, total)
 			}
 		}
+	}
+}
+
+// TestLastChunk checks the merge's walk of encoded postings against
+// decodePostings on lists it must accept and ones it must refuse.
+func TestLastChunk(t *testing.T) {
+	enc := func(ps ...posting) []byte {
+		var tp termPostings
+		for _, p := range ps {
+			tp.add(p)
+		}
+		return tp.buf
+	}
+	big := posting{chunk: 1 << 39, tf: 1 << 31, dl: 1<<32 - 1}
+	tests := []struct {
+		name  string
+		data  []byte
+		count int
+		last  int64 // -1: refused
+	}{
+		{"one", enc(posting{5, 1, 9}), 1, 5},
+		{"several", enc(posting{0, 1, 9}, posting{3, 2, 200}, posting{300, 1, 70000}), 3, 300},
+		{"large numbers", enc(posting{1, 1, 1}, big), 2, 1 << 39},
+		{"zero delta", []byte{1, 1, 1, 0, 1, 1}, 2, -1},
+		{"count too high", enc(posting{5, 1, 9}), 2, -1},
+		{"count too low", enc(posting{5, 1, 9}, posting{6, 1, 9}), 1, -1},
+		{"truncated", enc(posting{5, 1, 9}, posting{6, 1, 300})[:6], 2, -1},
+		{"frequency over five bytes", []byte{1, 0x80, 0x80, 0x80, 0x80, 0x80, 1, 1}, 1, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d0, k := binary.Uvarint(tt.data)
+			got, ok := lastChunk(tt.data[k:], tt.count, int64(d0))
+			if !ok {
+				got = -1
+			}
+			if got != tt.last {
+				t.Fatalf("last chunk %d, want %d", got, tt.last)
+			}
+			if ok {
+				var last int64
+				if err := decodePostings(tt.data, tt.count, func(p posting) { last = p.chunk }); err != nil || last != got {
+					t.Fatalf("decodePostings: last %d, %v", last, err)
+				}
+			}
+		})
 	}
 }
