@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // mergeFactor is how many segments of one size tier are merged into one,
@@ -16,34 +17,55 @@ const mergeFactor = 8
 // are merged once mergeFactor of them exist, and segments that are mostly
 // deleted chunks are rewritten without them. With all set, every segment of
 // the split is merged into one.
+//
+// The merged postings are computed from a read transaction, without the
+// write lock, so that writers (and the merges of other splits) proceed
+// meanwhile; the write transaction then replaces the segments only if they
+// are still as they were read (segments are immutable but for their count
+// of deleted chunks), and otherwise the merge is planned again.
 func (s *Store) Merge(ctx context.Context, split string, all bool) error {
 	s.prepareWrites(ctx)
 	for round := 0; round < 64; round++ {
-		merged := false
-		err := withRetry(ctx, func() error {
+		plan, err := s.planMerge(ctx, split, all)
+		if err != nil {
+			return fmt.Errorf("collection %s: merge %s: %w", s.dir, split, err)
+		}
+		if plan == nil {
+			return nil
+		}
+		applied := false
+		err = withRetry(ctx, func() error {
+			applied = false
 			tx, err := s.writer.BeginTx(ctx, nil)
 			if err != nil {
 				return err
 			}
 			defer tx.Rollback()
-			segs, err := pickMerge(ctx, tx, split, all)
-			if err != nil || len(segs) == 0 {
+			if ok, err := plan.current(ctx, tx); err != nil || !ok {
 				return err
 			}
-			if err := s.mergeSegments(ctx, tx, split, segs); err != nil {
+			if err := s.applyMerge(ctx, tx, plan); err != nil {
 				return err
 			}
-			merged = true
+			applied = true
 			return tx.Commit()
 		})
 		if err != nil {
 			return fmt.Errorf("collection %s: merge %s: %w", s.dir, split, err)
 		}
-		if !merged || all {
+		if applied && all {
 			return nil
 		}
 	}
 	return nil
+}
+
+// mergePlan is a merge computed from a snapshot: the segments it replaces
+// and the blocks of the segment replacing them.
+type mergePlan struct {
+	split  string
+	segs   []segmentInfo
+	blocks []block
 }
 
 type segmentInfo struct {
@@ -117,11 +139,20 @@ func pickMerge(ctx context.Context, tx *sql.Tx, split string, all bool) ([]segme
 	return nil, nil
 }
 
-// mergeSegments replaces neighbouring segments of split with one segment
-// holding their live postings. Chunk rows are not touched: a segment is a
-// range of ids. The segments' blocks are read side by side, in term order,
-// and merged term by term (mergeBlocks).
-func (s *Store) mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segmentInfo) error {
+// planMerge picks the segments of split to merge next and merges their
+// postings, from a read transaction; nil means nothing to merge. The
+// segments' blocks are read side by side, in term order, and merged term by
+// term (mergeBlocks).
+func (s *Store) planMerge(ctx context.Context, split string, all bool) (*mergePlan, error) {
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	segs, err := pickMerge(ctx, tx, split, all)
+	if err != nil || len(segs) == 0 {
+		return nil, err
+	}
 	first, last := segs[0].first, segs[len(segs)-1].last
 	// Live chunks are looked up only when some were deleted.
 	var live func(int64) bool
@@ -133,20 +164,20 @@ func (s *Store) mergeSegments(ctx context.Context, tx *sql.Tx, split string, seg
 		bits := make([]uint64, (last-first)/64+1)
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM chunks WHERE split = ? AND id BETWEEN ? AND ?`, split, first, last)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
-				return err
+				return nil, err
 			}
 			id -= first
 			bits[id/64] |= 1 << (id % 64)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		live = func(id int64) bool { return id >= 0 && id <= last-first && bits[id/64]&(1<<(id%64)) != 0 }
 	}
@@ -155,20 +186,54 @@ func (s *Store) mergeSegments(ctx context.Context, tx *sql.Tx, split string, seg
 	for i, si := range segs {
 		rows, err := tx.QueryContext(ctx, `SELECT last_term, data FROM bm25_blocks WHERE segment = ? ORDER BY last_term`, si.id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer rows.Close()
 		srcs[i], offsets[i] = &rowBlocks{rows: rows}, si.first-first
 	}
 	merged, err := mergeBlocks(srcs, offsets, live)
 	if err != nil {
-		return fmt.Errorf("merge segments %d to %d: %w", segs[0].id, segs[len(segs)-1].id, err)
+		return nil, fmt.Errorf("merge segments %d to %d: %w", segs[0].id, segs[len(segs)-1].id, err)
 	}
 	for _, src := range srcs {
 		if err := src.(*rowBlocks).close(); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	return &mergePlan{split: split, segs: segs, blocks: merged}, nil
+}
+
+// current reports whether the plan's segments are still in tx as the plan
+// read them.
+func (p *mergePlan) current(ctx context.Context, tx *sql.Tx) (bool, error) {
+	args := make([]any, len(p.segs))
+	for i, si := range p.segs {
+		args[i] = si.id
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, first, last, chunks, deleted FROM bm25_segments WHERE id IN (`+placeholders(len(p.segs))+`) ORDER BY first`, args...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var now []segmentInfo
+	for rows.Next() {
+		var si segmentInfo
+		if err := rows.Scan(&si.id, &si.first, &si.last, &si.chunks, &si.deleted); err != nil {
+			return false, err
+		}
+		now = append(now, si)
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	return slices.Equal(now, p.segs), nil
+}
+
+// applyMerge replaces the plan's segments with the merged one. Chunk rows
+// are not touched: a segment is a range of ids.
+func (s *Store) applyMerge(ctx context.Context, tx *sql.Tx, p *mergePlan) error {
+	segs := p.segs
+	first, last := segs[0].first, segs[len(segs)-1].last
 	// Chunks without terms have no postings; count them from the segments.
 	var liveChunks int64
 	for _, si := range segs {
@@ -188,7 +253,7 @@ func (s *Store) mergeSegments(ctx context.Context, tx *sql.Tx, split string, seg
 	if liveChunks == 0 {
 		return nil
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO bm25_segments(split, first, last, chunks) VALUES(?,?,?,?)`, split, first, last, liveChunks)
+	res, err := tx.ExecContext(ctx, `INSERT INTO bm25_segments(split, first, last, chunks) VALUES(?,?,?,?)`, p.split, first, last, liveChunks)
 	if err != nil {
 		return err
 	}
@@ -196,7 +261,7 @@ func (s *Store) mergeSegments(ctx context.Context, tx *sql.Tx, split string, seg
 	if err != nil {
 		return err
 	}
-	return s.writeBlocks(ctx, tx, id, merged)
+	return s.writeBlocks(ctx, tx, id, p.blocks)
 }
 
 // rowBlocks is a blockSource reading a segment's blocks from a query.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/distill-rag/distill/document"
@@ -505,20 +506,22 @@ func (w *writer) Rollback() error {
 	return w.rollback()
 }
 
-// mergeAfterWrite compacts the BM25 segments of the splits a write touched.
-// The write is already committed; a failed merge only leaves more segments
-// to read, and the next write tries again.
+// mergeAfterWrite compacts the BM25 segments of the splits a write touched,
+// each split in its own goroutine: their merges are computed in parallel and
+// written one after the other. The write is already committed; a failed
+// merge only leaves more segments to read, and the next write tries again.
 func (s *Store) mergeAfterWrite(ctx context.Context, splits map[string]bool) {
-	names := make([]string, 0, len(splits))
+	var wg sync.WaitGroup
 	for split := range splits {
-		names = append(names, split)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Merge(ctx, split, false); err != nil {
+				slog.Warn("BM25 segment merge failed; it will be retried", "collection", s.dir, "split", split, "err", err)
+			}
+		}()
 	}
-	sort.Strings(names)
-	for _, split := range names {
-		if err := s.Merge(ctx, split, false); err != nil {
-			slog.Warn("BM25 segment merge failed; it will be retried", "collection", s.dir, "split", split, "err", err)
-		}
-	}
+	wg.Wait()
 }
 
 // deleteDocument removes a document inside tx, keeping the BM25 statistics
