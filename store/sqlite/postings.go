@@ -74,13 +74,33 @@ func (d *termDict) id(term string) int32 {
 	return id
 }
 
-// segmentPostings accumulates a segment's postings in memory. Chunks must
-// be added in increasing order of their relative id.
+// segmentPostings accumulates a segment's postings in memory, in the
+// order they are added, which must be by increasing chunk (relative id),
+// one posting per chunk and term. blocks groups them by term: appending
+// to one flat slice and grouping once costs less than growing a buffer per
+// term.
 type segmentPostings struct {
-	dict  *termDict // may be shared by the segments of one writer
-	lists []termPostings
-	used  []int32 // terms with postings, in first-seen order
-	count int
+	dict    *termDict // may be shared by the segments of one writer
+	flat    []flatPosting
+	count   int
+	scratch *postingScratch // buffers blocks reuses; nil allocates them
+}
+
+// flatPosting is a posting of term id.
+type flatPosting struct {
+	chunk  int64
+	id     int32
+	tf, dl uint32
+}
+
+// postingScratch holds the buffers of segmentPostings.blocks: counts and
+// positions indexed by term id (counts are all zero between uses), the
+// postings grouped by term, and one term's encoding.
+type postingScratch struct {
+	counts, pos []int32
+	used        []int32
+	grouped     []flatPosting
+	buf         []byte
 }
 
 func (s *segmentPostings) add(term string, p posting) {
@@ -91,14 +111,7 @@ func (s *segmentPostings) add(term string, p posting) {
 }
 
 func (s *segmentPostings) addID(id int32, p posting) {
-	if int(id) >= len(s.lists) {
-		s.lists = append(s.lists, make([]termPostings, int(id)+1-len(s.lists))...)
-	}
-	t := &s.lists[id]
-	if t.count == 0 {
-		s.used = append(s.used, id)
-	}
-	t.add(p)
+	s.flat = append(s.flat, flatPosting{chunk: p.chunk, id: id, tf: p.tf, dl: p.dl})
 	s.count++
 }
 
@@ -108,28 +121,71 @@ type block struct {
 	data []byte
 }
 
-// blocks packs the postings into blocks of about blockTarget bytes.
+// blocks packs the postings into blocks of about blockTarget bytes, terms
+// in byte order.
 func (s *segmentPostings) blocks() []block {
-	if len(s.used) == 0 {
+	if len(s.flat) == 0 {
 		return nil
 	}
-	order, rank := s.dict.sorted()
+	sc := s.scratch
+	if sc == nil {
+		sc = &postingScratch{}
+	}
+	n := len(s.dict.names)
+	if len(sc.counts) < n {
+		sc.counts = append(sc.counts, make([]int32, n-len(sc.counts))...)
+		sc.pos = append(sc.pos, make([]int32, n-len(sc.pos))...)
+	}
+	counts, pos := sc.counts, sc.pos
+	used := sc.used[:0]
+	for _, p := range s.flat {
+		if counts[p.id] == 0 {
+			used = append(used, p.id)
+		}
+		counts[p.id]++
+	}
+	off := int32(0)
+	for _, id := range used {
+		pos[id] = off
+		off += counts[id]
+	}
+	grouped := slices.Grow(sc.grouped[:0], len(s.flat))[:len(s.flat)]
+	for _, p := range s.flat {
+		grouped[pos[p.id]] = p
+		pos[p.id]++
+	}
+	// pos[id] is now the end of the term's postings.
 	var bw blockWriter
-	add := func(id int32) { bw.addString(s.dict.names[id], s.lists[id].count, s.lists[id].buf) }
-	if len(s.used)*8 >= len(order) {
+	add := func(id int32) {
+		ps := grouped[pos[id]-counts[id] : pos[id]]
+		buf, last := sc.buf[:0], int64(0)
+		for _, p := range ps {
+			buf = binary.AppendUvarint(buf, uint64(p.chunk-last))
+			buf = binary.AppendUvarint(buf, uint64(p.tf))
+			buf = binary.AppendUvarint(buf, uint64(p.dl))
+			last = p.chunk
+		}
+		sc.buf = buf
+		bw.addString(s.dict.names[id], len(ps), buf)
+	}
+	order, rank := s.dict.sorted()
+	if len(used)*8 >= len(order) {
 		// Most of the dictionary is used: walk it in order.
 		for _, id := range order {
-			if int(id) < len(s.lists) && s.lists[id].count > 0 {
+			if counts[id] > 0 {
 				add(id)
 			}
 		}
-		return bw.blocks()
+	} else {
+		slices.SortFunc(used, func(a, b int32) int { return int(rank[a]) - int(rank[b]) })
+		for _, id := range used {
+			add(id)
+		}
 	}
-	ids := slices.Clone(s.used)
-	slices.SortFunc(ids, func(a, b int32) int { return int(rank[a]) - int(rank[b]) })
-	for _, id := range ids {
-		add(id)
+	for _, id := range used {
+		counts[id] = 0
 	}
+	sc.used, sc.grouped = used, grouped[:0]
 	return bw.blocks()
 }
 

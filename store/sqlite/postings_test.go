@@ -239,12 +239,14 @@ func TestTermDictSorted(t *testing.T) {
 	for _, used := range []int{3, len(d.names) / 2} {
 		shared, own := segmentPostings{dict: d}, segmentPostings{}
 		for c := int64(0); c < 20; c++ {
+			seen := map[string]bool{}
 			for i := 0; i < used; i++ {
 				term := d.names[r.IntN(len(d.names))]
-				p := posting{chunk: c, tf: 1, dl: 9}
-				if tp := shared.lists; int(d.ids[term]) < len(tp) && tp[d.ids[term]].count > 0 && tp[d.ids[term]].last == c {
+				if seen[term] {
 					continue // one posting per chunk and term
 				}
+				seen[term] = true
+				p := posting{chunk: c, tf: 1, dl: 9}
 				shared.add(term, p)
 				own.add(term, p)
 			}

@@ -21,6 +21,33 @@ import (
 type vocabulary struct {
 	words map[string]int32 // word -> term id, -1 for a stop word
 	dict  termDict
+
+	// A writer's buffers, kept with the vocabulary so that the next
+	// writer does not grow them again: a page's tokens, counts by term id
+	// (zero between chunks), segments' postings, and blocks' scratch.
+	tokens  []idToken
+	counts  []uint32
+	counted []int32
+	flats   [][]flatPosting
+	scratch postingScratch
+}
+
+// keptPostings bounds the postings buffers a kept vocabulary holds.
+const keptPostings = 1 << 19
+
+func (v *vocabulary) takeFlat() []flatPosting {
+	if n := len(v.flats); n > 0 {
+		f := v.flats[n-1]
+		v.flats = v.flats[:n-1]
+		return f[:0]
+	}
+	return nil
+}
+
+func (v *vocabulary) putFlat(f []flatPosting) {
+	if cap(f) > 0 && cap(f) <= keptPostings && len(v.flats) < 2 {
+		v.flats = append(v.flats, f[:0])
+	}
 }
 
 var vocabularies struct {
@@ -30,7 +57,7 @@ var vocabularies struct {
 
 const (
 	vocabularyLimit = 1 << 17
-	vocabularyKeep  = 8
+	vocabularyKeep  = 4
 )
 
 func getVocabulary() *vocabulary {
@@ -47,6 +74,9 @@ func getVocabulary() *vocabulary {
 func putVocabulary(v *vocabulary) {
 	vocabularies.Lock()
 	defer vocabularies.Unlock()
+	if cap(v.scratch.grouped) > keptPostings {
+		v.scratch.grouped = nil
+	}
 	if len(v.words) <= vocabularyLimit && len(vocabularies.free) < vocabularyKeep {
 		vocabularies.free = append(vocabularies.free, v)
 	}

@@ -245,6 +245,7 @@ func (w *writer) analyze(text string) {
 	if w.vocab == nil {
 		w.vocab = getVocabulary()
 		w.dict = &w.vocab.dict
+		w.tokens, w.counts, w.counted = w.vocab.tokens, w.vocab.counts, w.vocab.counted
 	}
 	textproc.English.ForEachWord(text, func(word []byte, start, end int) {
 		if id := w.vocab.id(word); id >= 0 {
@@ -305,7 +306,7 @@ func countTerms(tf map[string]uint32, tokens []textproc.Token, start, end int) i
 func (w *writer) segment(split string) *segmentBuilder {
 	seg := w.segments[split]
 	if seg == nil {
-		seg = &segmentBuilder{split: split, postings: segmentPostings{dict: w.dict}}
+		seg = &segmentBuilder{split: split, postings: segmentPostings{dict: w.dict, flat: w.vocab.takeFlat(), scratch: &w.vocab.scratch}}
 		w.segments[split] = seg
 		w.touched[split] = true
 	}
@@ -324,8 +325,11 @@ func (w *writer) flush(ctx context.Context) error {
 	sort.Strings(splits)
 	segments := make([]*segmentBuilder, len(splits))
 	for i, split := range splits {
-		segments[i] = w.segments[split]
-		segments[i].seal()
+		seg := w.segments[split]
+		flat := seg.postings.flat
+		seg.seal()
+		w.vocab.putFlat(flat)
+		segments[i] = seg
 		delete(w.segments, split)
 	}
 	if w.tx == nil {
@@ -489,6 +493,11 @@ func (w *writer) Commit(ctx context.Context) error {
 func (w *writer) rollback() error {
 	w.pending = nil
 	if w.vocab != nil {
+		for _, id := range w.counted {
+			w.counts[id] = 0
+		}
+		w.vocab.tokens, w.vocab.counts, w.vocab.counted = w.tokens[:0], w.counts, w.counted[:0]
+		w.tokens, w.counts, w.counted = nil, nil, nil
 		putVocabulary(w.vocab)
 		w.vocab, w.dict = nil, nil
 	}
