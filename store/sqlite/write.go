@@ -26,7 +26,7 @@ const segmentFlushPostings = 2 << 20
 var flushBytes = 32 << 20
 
 // chunkBatch is how many chunk rows one INSERT statement writes.
-const chunkBatch = 64
+const chunkBatch = 128
 
 // A writer does the CPU work of a document (tokenizing, counting terms,
 // encoding postings) before it takes the collection's write lock, which it
@@ -43,6 +43,7 @@ type writer struct {
 	base   int64 // chunk ordinal i has id base + i
 
 	insertPage *sql.Stmt
+	args       []any // a chunk INSERT's arguments, reused
 
 	model        string        // the embedding model vectors come from; "" for none
 	emb          *embeddingRow // the collection's embedding, when it has one
@@ -376,15 +377,24 @@ func (w *writer) insertChunks(ctx context.Context, pageRow int64, rows []pending
 	if err != nil {
 		return err
 	}
-	args := make([]any, 0, 9*len(rows))
-	for _, c := range rows {
+	// Values shared by the rows are boxed once, and numbers are passed as
+	// int64, which database/sql hands to the driver without converting.
+	doc, page := any(w.docRow), any(pageRow)
+	var split any
+	args := w.args[:0]
+	for i, c := range rows {
+		if i == 0 || c.split != rows[i-1].split {
+			split = c.split
+		}
 		var parent any
 		if c.parent >= 0 {
 			parent = w.base + c.parent
 		}
-		args = append(args, w.base+c.ordinal, w.docRow, pageRow, c.split, c.seq, c.start, c.end, parent, c.terms)
+		args = append(args, w.base+c.ordinal, doc, page, split, int64(c.seq), int64(c.start), int64(c.end), parent, int64(c.terms))
 	}
+	w.args = args
 	_, err = stmt.ExecContext(ctx, args...)
+	clear(args)
 	return err
 }
 
