@@ -31,8 +31,10 @@ type Options struct {
 	Meta     map[string]string
 	MaxBytes int64
 	MaxPages int
-	// Workers load files in parallel; 0 means GOMAXPROCS. Writes are
-	// serialized by the store either way.
+	// Workers load files in parallel; 0 means GOMAXPROCS + 1. Writes are
+	// serialized by the store either way, and a worker waiting to write
+	// uses no processor, so one more worker than processors keeps them
+	// busy analyzing the next file.
 	Workers int
 	// Progress, when set, is called after each file (from any goroutine,
 	// one call at a time).
@@ -137,7 +139,7 @@ func (in *Ingester) Ingest(ctx context.Context, paths []string, opts Options) (*
 	results := make([]FileResult, len(files))
 	workers := opts.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		workers = runtime.GOMAXPROCS(0) + 1
 	}
 	var (
 		mu        sync.Mutex

@@ -10,6 +10,7 @@ package split
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -49,16 +50,43 @@ func (s Splitter) Split(text string) []Chunk {
 	if seps == nil {
 		seps = DefaultSeparators
 	}
-	var out []Chunk
-	s.split(text, piece{0, len(text), utf8.RuneCountInString(text)}, seps, &out)
+	st := states.Get().(*state)
+	defer states.Put(st)
+	st.Splitter, st.text, st.ascii = s, text, isASCII(text)
+	// About one chunk per Size-Overlap characters; a guess that saves most
+	// of the appends.
+	st.out = make([]Chunk, 0, len(text)/max(1, s.Size-s.Overlap)+1)
+	st.split(piece{0, len(text), st.runes(0, len(text))}, seps, 0)
+	out := st.out
+	st.out, st.text = nil, ""
 	return out
 }
+
+// state is one Split call's working memory. The pieces of each level of
+// recursion are kept between calls (pooled), since splitting a page cuts
+// it into tens of thousands of pieces.
+type state struct {
+	Splitter
+	text   string
+	ascii  bool // every character is one byte: counting is free
+	out    []Chunk
+	levels [][]piece
+}
+
+var states = sync.Pool{New: func() any { return new(state) }}
 
 // piece is a byte range of the text with its length in characters.
 type piece struct{ start, end, runes int }
 
-func (s Splitter) split(text string, p piece, seps []string, out *[]Chunk) {
-	sub := text[p.start:p.end]
+func (st *state) runes(start, end int) int {
+	if st.ascii {
+		return end - start
+	}
+	return utf8.RuneCountInString(st.text[start:end])
+}
+
+func (st *state) split(p piece, seps []string, depth int) {
+	sub := st.text[p.start:p.end]
 	sep := seps[len(seps)-1]
 	var rest []string
 	for i, c := range seps {
@@ -71,37 +99,45 @@ func (s Splitter) split(text string, p piece, seps []string, out *[]Chunk) {
 			break
 		}
 	}
-	var good []piece
-	for _, q := range splitKeepingSeparator(text, p, sep) {
-		if q.runes < s.Size {
-			good = append(good, q)
+	if depth == len(st.levels) {
+		st.levels = append(st.levels, nil)
+	}
+	pieces := st.cut(st.levels[depth][:0], p, sep)
+	st.levels[depth] = pieces
+	// Pieces under the size are merged in runs; a piece at or over it
+	// ends the run and is split further (or emitted as it is).
+	run := 0
+	for i, q := range pieces {
+		if q.runes < st.Size {
 			continue
 		}
-		if len(good) > 0 {
-			s.merge(text, good, out)
-			good = good[:0]
+		if run < i {
+			st.merge(pieces[run:i])
 		}
+		run = i + 1
 		if len(rest) == 0 {
-			s.emit(text, q.start, q.end, out)
+			st.emit(q.start, q.end)
 		} else {
-			s.split(text, q, rest, out)
+			st.split(q, rest, depth+1)
 		}
 	}
-	if len(good) > 0 {
-		s.merge(text, good, out)
+	if run < len(pieces) {
+		st.merge(pieces[run:])
 	}
 }
 
-// splitKeepingSeparator cuts p before every occurrence of sep, so each
-// separator starts the piece that follows it; "" cuts between characters.
-func splitKeepingSeparator(text string, p piece, sep string) []piece {
-	var out []piece
-	sub := text[p.start:p.end]
+// cut appends to dst the pieces of p cut before every occurrence of sep, so
+// each separator starts the piece that follows it; "" cuts between
+// characters.
+func (st *state) cut(dst []piece, p piece, sep string) []piece {
+	sub := st.text[p.start:p.end]
 	if sep == "" {
-		for i, r := range sub {
-			out = append(out, piece{p.start + i, p.start + i + utf8.RuneLen(r), 1})
+		for i := 0; i < len(sub); {
+			_, size := utf8.DecodeRuneInString(sub[i:])
+			dst = append(dst, piece{p.start + i, p.start + i + size, 1})
+			i += size
 		}
-		return out
+		return dst
 	}
 	start := 0
 	for i := 0; ; {
@@ -111,44 +147,47 @@ func splitKeepingSeparator(text string, p piece, sep string) []piece {
 		}
 		cut := i + j
 		if cut > start {
-			out = append(out, newPiece(text, p.start+start, p.start+cut))
+			dst = append(dst, piece{p.start + start, p.start + cut, st.runes(p.start+start, p.start+cut)})
 		}
 		start, i = cut, cut+len(sep)
 	}
 	if start < len(sub) {
-		out = append(out, newPiece(text, p.start+start, p.end))
+		dst = append(dst, piece{p.start + start, p.end, st.runes(p.start+start, p.end)})
 	}
-	return out
-}
-
-func newPiece(text string, start, end int) piece {
-	return piece{start, end, utf8.RuneCountInString(text[start:end])}
+	return dst
 }
 
 // merge joins adjacent pieces into chunks of at most Size characters, carrying
 // up to Overlap characters of trailing pieces into the next chunk. Pieces keep
-// their separators, so they join with nothing between them.
-func (s Splitter) merge(text string, pieces []piece, out *[]Chunk) {
-	var cur []piece
-	total := 0
-	for _, p := range pieces {
-		if total+p.runes > s.Size && len(cur) > 0 {
-			s.emit(text, cur[0].start, cur[len(cur)-1].end, out)
-			for total > s.Overlap || (total+p.runes > s.Size && total > 0) {
-				total -= cur[0].runes
-				cur = cur[1:]
+// their separators, so they join with nothing between them. The chunk being
+// built is always a window pieces[lo:i] of consecutive pieces.
+func (st *state) merge(pieces []piece) {
+	lo, total := 0, 0
+	for i, p := range pieces {
+		if total+p.runes > st.Size && i > lo {
+			st.emit(pieces[lo].start, pieces[i-1].end)
+			for total > st.Overlap || (total+p.runes > st.Size && total > 0) {
+				total -= pieces[lo].runes
+				lo++
 			}
 		}
-		cur = append(cur, p)
 		total += p.runes
 	}
-	if len(cur) > 0 {
-		s.emit(text, cur[0].start, cur[len(cur)-1].end, out)
+	if lo < len(pieces) {
+		st.emit(pieces[lo].start, pieces[len(pieces)-1].end)
 	}
 }
 
-func (s Splitter) emit(text string, start, end int, out *[]Chunk) {
+func (st *state) emit(start, end int) {
+	text := st.text
 	for start < end {
+		if c := text[start]; c < utf8.RuneSelf {
+			if !asciiSpace[c] {
+				break
+			}
+			start++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(text[start:end])
 		if !unicode.IsSpace(r) {
 			break
@@ -156,6 +195,13 @@ func (s Splitter) emit(text string, start, end int, out *[]Chunk) {
 		start += size
 	}
 	for end > start {
+		if c := text[end-1]; c < utf8.RuneSelf {
+			if !asciiSpace[c] {
+				break
+			}
+			end--
+			continue
+		}
 		r, size := utf8.DecodeLastRuneInString(text[start:end])
 		if !unicode.IsSpace(r) {
 			break
@@ -164,10 +210,32 @@ func (s Splitter) emit(text string, start, end int, out *[]Chunk) {
 	}
 	// Overlap made only of white space can trim to the chunk just emitted
 	// (the original emits it twice); a duplicate would only crowd results.
-	if n := len(*out); n > 0 && (*out)[n-1].Start == start && (*out)[n-1].End == end {
+	if n := len(st.out); n > 0 && st.out[n-1].Start == start && st.out[n-1].End == end {
 		return
 	}
 	if end > start {
-		*out = append(*out, Chunk{Start: start, End: end, Text: text[start:end]})
+		st.out = append(st.out, Chunk{Start: start, End: end, Text: text[start:end]})
 	}
+}
+
+// asciiSpace marks the one-byte characters unicode.IsSpace reports.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// isASCII reports whether s has only one-byte characters, eight bytes at a
+// time.
+func isASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if w&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -418,7 +418,7 @@ func (bm25Index) Rebuild(ctx context.Context, s *Store, tx *sql.Tx) error {
 		// and the next one starts after it, so no segment covers it.
 		seg := &segmentBuilder{split: sp.Name}
 		write := func() error {
-			err := writeSegment(ctx, tx, seg, 0)
+			err := s.writeSegment(ctx, tx, seg, 0)
 			seg = &segmentBuilder{split: sp.Name}
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // mergeFactor is how many segments of one size tier are merged into one,
@@ -16,33 +17,55 @@ const mergeFactor = 8
 // are merged once mergeFactor of them exist, and segments that are mostly
 // deleted chunks are rewritten without them. With all set, every segment of
 // the split is merged into one.
+//
+// The merged postings are computed from a read transaction, without the
+// write lock, so that writers (and the merges of other splits) proceed
+// meanwhile; the write transaction then replaces the segments only if they
+// are still as they were read (segments are immutable but for their count
+// of deleted chunks), and otherwise the merge is planned again.
 func (s *Store) Merge(ctx context.Context, split string, all bool) error {
+	s.prepareWrites(ctx)
 	for round := 0; round < 64; round++ {
-		merged := false
-		err := withRetry(ctx, func() error {
+		plan, err := s.planMerge(ctx, split, all)
+		if err != nil {
+			return fmt.Errorf("collection %s: merge %s: %w", s.dir, split, err)
+		}
+		if plan == nil {
+			return nil
+		}
+		applied := false
+		err = withRetry(ctx, func() error {
+			applied = false
 			tx, err := s.writer.BeginTx(ctx, nil)
 			if err != nil {
 				return err
 			}
 			defer tx.Rollback()
-			segs, err := pickMerge(ctx, tx, split, all)
-			if err != nil || len(segs) == 0 {
+			if ok, err := plan.current(ctx, tx); err != nil || !ok {
 				return err
 			}
-			if err := mergeSegments(ctx, tx, split, segs); err != nil {
+			if err := s.applyMerge(ctx, tx, plan); err != nil {
 				return err
 			}
-			merged = true
+			applied = true
 			return tx.Commit()
 		})
 		if err != nil {
 			return fmt.Errorf("collection %s: merge %s: %w", s.dir, split, err)
 		}
-		if !merged || all {
+		if applied && all {
 			return nil
 		}
 	}
 	return nil
+}
+
+// mergePlan is a merge computed from a snapshot: the segments it replaces
+// and the blocks of the segment replacing them.
+type mergePlan struct {
+	split  string
+	segs   []segmentInfo
+	blocks []block
 }
 
 type segmentInfo struct {
@@ -116,80 +139,101 @@ func pickMerge(ctx context.Context, tx *sql.Tx, split string, all bool) ([]segme
 	return nil, nil
 }
 
-// mergeSegments replaces neighbouring segments of split with one segment
-// holding their live postings. Chunk rows are not touched: a segment is a
-// range of ids.
-func mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segmentInfo) error {
+// planMerge picks the segments of split to merge next and merges their
+// postings, from a read transaction; nil means nothing to merge. The
+// segments' blocks are read side by side, in term order, and merged term by
+// term (mergeBlocks).
+func (s *Store) planMerge(ctx context.Context, split string, all bool) (*mergePlan, error) {
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	segs, err := pickMerge(ctx, tx, split, all)
+	if err != nil || len(segs) == 0 {
+		return nil, err
+	}
 	first, last := segs[0].first, segs[len(segs)-1].last
 	// Live chunks are looked up only when some were deleted.
-	var live map[int64]bool
+	var live func(int64) bool
 	var deleted int64
 	for _, si := range segs {
 		deleted += si.deleted
 	}
 	if deleted > 0 {
-		live = map[int64]bool{}
+		bits := make([]uint64, (last-first)/64+1)
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM chunks WHERE split = ? AND id BETWEEN ? AND ?`, split, first, last)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
-				return err
+				return nil, err
 			}
-			live[id] = true
+			id -= first
+			bits[id/64] |= 1 << (id % 64)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return err
+			return nil, err
 		}
+		live = func(id int64) bool { return id >= 0 && id <= last-first && bits[id/64]&(1<<(id%64)) != 0 }
 	}
-	var merged segmentPostings
-	for _, si := range segs {
+	srcs := make([]blockSource, len(segs))
+	offsets := make([]int64, len(segs))
+	for i, si := range segs {
 		rows, err := tx.QueryContext(ctx, `SELECT last_term, data FROM bm25_blocks WHERE segment = ? ORDER BY last_term`, si.id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for rows.Next() {
-			var key string
-			var data []byte
-			if err := rows.Scan(&key, &data); err != nil {
-				rows.Close()
-				return err
-			}
-			var bad error
-			err := eachBlockTerm(data, func(bt blockTerm) bool {
-				if live == nil {
-					// Nothing deleted: copy the postings.
-					bad = merged.addEncoded(bt.term, bt.postings, bt.count, si.first-first)
-					return bad == nil
-				}
-				term := string(bt.term)
-				bad = decodePostings(bt.postings, bt.count, func(p posting) {
-					id := si.first + p.chunk
-					if live != nil && !live[id] {
-						return
-					}
-					p.chunk = id - first
-					merged.add(term, p)
-				})
-				return bad == nil
-			})
-			if err == nil {
-				err = bad
-			}
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("segment %d block %q: %w", si.id, key, err)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		defer rows.Close()
+		srcs[i], offsets[i] = &rowBlocks{rows: rows}, si.first-first
+	}
+	merged, err := mergeBlocks(srcs, offsets, live)
+	if err != nil {
+		return nil, fmt.Errorf("merge segments %d to %d: %w", segs[0].id, segs[len(segs)-1].id, err)
+	}
+	for _, src := range srcs {
+		if err := src.(*rowBlocks).close(); err != nil {
+			return nil, err
 		}
 	}
+	return &mergePlan{split: split, segs: segs, blocks: merged}, nil
+}
+
+// current reports whether the plan's segments are still in tx as the plan
+// read them.
+func (p *mergePlan) current(ctx context.Context, tx *sql.Tx) (bool, error) {
+	args := make([]any, len(p.segs))
+	for i, si := range p.segs {
+		args[i] = si.id
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, first, last, chunks, deleted FROM bm25_segments WHERE id IN (`+placeholders(len(p.segs))+`) ORDER BY first`, args...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var now []segmentInfo
+	for rows.Next() {
+		var si segmentInfo
+		if err := rows.Scan(&si.id, &si.first, &si.last, &si.chunks, &si.deleted); err != nil {
+			return false, err
+		}
+		now = append(now, si)
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	return slices.Equal(now, p.segs), nil
+}
+
+// applyMerge replaces the plan's segments with the merged one. Chunk rows
+// are not touched: a segment is a range of ids.
+func (s *Store) applyMerge(ctx context.Context, tx *sql.Tx, p *mergePlan) error {
+	segs := p.segs
+	first, last := segs[0].first, segs[len(segs)-1].last
 	// Chunks without terms have no postings; count them from the segments.
 	var liveChunks int64
 	for _, si := range segs {
@@ -209,7 +253,7 @@ func mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segment
 	if liveChunks == 0 {
 		return nil
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO bm25_segments(split, first, last, chunks) VALUES(?,?,?,?)`, split, first, last, liveChunks)
+	res, err := tx.ExecContext(ctx, `INSERT INTO bm25_segments(split, first, last, chunks) VALUES(?,?,?,?)`, p.split, first, last, liveChunks)
 	if err != nil {
 		return err
 	}
@@ -217,5 +261,31 @@ func mergeSegments(ctx context.Context, tx *sql.Tx, split string, segs []segment
 	if err != nil {
 		return err
 	}
-	return writeBlocks(ctx, tx, id, merged.blocks())
+	return s.writeBlocks(ctx, tx, id, p.blocks)
+}
+
+// rowBlocks is a blockSource reading a segment's blocks from a query.
+type rowBlocks struct {
+	rows *sql.Rows
+	key  string
+	data sql.RawBytes
+}
+
+func (r *rowBlocks) next() (string, []byte, bool, error) {
+	if !r.rows.Next() {
+		return "", nil, false, r.rows.Err()
+	}
+	// RawBytes: the block is used up before the next call, so it need not
+	// be copied.
+	if err := r.rows.Scan(&r.key, &r.data); err != nil {
+		return "", nil, false, err
+	}
+	return r.key, r.data, true, nil
+}
+
+func (r *rowBlocks) close() error {
+	if err := r.rows.Close(); err != nil {
+		return err
+	}
+	return r.rows.Err()
 }

@@ -16,10 +16,12 @@ import (
 )
 
 // testdata/schemaN.db.gz are collections written by the code of schema N
-// (one posting row per term, chunk rows naming their segment): the
-// documents of newCollection(t, 12), with replacements and deletions, so
-// their segments held postings of deleted chunks. The schema 2 one also has
-// vectors for its searched chunks.
+// (for 1 and 2, one posting row per term, chunk rows naming their segment):
+// the documents of newCollection(t, 12), with replacements and deletions, so
+// their segments held postings of deleted chunks. The schema 2 and 3 ones
+// also have vectors for their searched chunks; the schema 3 one lacks
+// document 8 as well, deleted last, so that its chunk id high-water mark is
+// above every chunk id left.
 func unpackFixture(t *testing.T, name string) string {
 	t.Helper()
 	f, err := os.Open(filepath.Join("testdata", name))
@@ -51,17 +53,19 @@ func unpackFixture(t *testing.T, name string) string {
 func TestMigrateRebuildsBM25(t *testing.T) {
 	tests := []struct {
 		fixture string
-		vectors int // rows of the vectors table, which must survive
+		vectors int   // rows of the vectors table, which must survive
+		gone    []int // documents deleted beyond newCollection's
 	}{
-		{"schema1.db.gz", 0},
-		{"schema2.db.gz", -1}, // counted before the migration
+		{"schema1.db.gz", 0, nil},
+		{"schema2.db.gz", -1, nil}, // counted before the migration
+		{"schema3.db.gz", -1, []int{8}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.fixture, func(t *testing.T) { testMigrate(t, tt.fixture, tt.vectors) })
+		t.Run(tt.fixture, func(t *testing.T) { testMigrate(t, tt.fixture, tt.vectors, tt.gone) })
 	}
 }
 
-func testMigrate(t *testing.T, fixture string, vectors int) {
+func testMigrate(t *testing.T, fixture string, vectors int, gone []int) {
 	dir := unpackFixture(t, fixture)
 	if vectors < 0 {
 		rawQuery(t, dir, `SELECT count(*) FROM vectors`, &vectors)
@@ -69,6 +73,11 @@ func testMigrate(t *testing.T, fixture string, vectors int) {
 			t.Fatal("the fixture has no vectors")
 		}
 	}
+	// Chunk ids are never reused: the AUTOINCREMENT high-water mark
+	// survives the copy of the chunks table (schema 4).
+	var seq, maxID int64
+	rawQuery(t, dir, `SELECT seq FROM sqlite_sequence WHERE name = 'chunks'`, &seq)
+	rawQuery(t, dir, `SELECT max(id) FROM chunks`, &maxID)
 	ctx := context.Background()
 	st, err := sqlite.OpenStore(ctx, dir, store.Options{})
 	if err != nil {
@@ -81,9 +90,19 @@ func testMigrate(t *testing.T, fixture string, vectors int) {
 		t.Fatalf("schema version %q (%v), want %d", version, err, sqlite.SchemaVersion)
 	}
 	var oldTables int
-	rawQuery(t, dir, `SELECT count(*) FROM sqlite_master WHERE name IN ('bm25_postings', 'chunks_segment')`, &oldTables)
+	rawQuery(t, dir, `SELECT count(*) FROM sqlite_master WHERE name IN ('bm25_postings', 'chunks_segment', 'chunks_page', 'chunks_parent', 'chunks_v4')`, &oldTables)
 	if oldTables != 0 {
-		t.Errorf("%d tables or indexes of schema 1 left", oldTables)
+		t.Errorf("%d tables or indexes of older schemas left", oldTables)
+	}
+	var fks int
+	rawQuery(t, dir, `SELECT count(*) FROM pragma_foreign_key_list('chunks')`, &fks)
+	if fks != 0 {
+		t.Errorf("chunks has %d foreign keys after the migration", fks)
+	}
+	var seqAfter int64
+	rawQuery(t, dir, `SELECT seq FROM sqlite_sequence WHERE name = 'chunks'`, &seqAfter)
+	if seqAfter != seq || (fixture == "schema3.db.gz" && seq <= maxID) {
+		t.Errorf("chunk id high-water mark %d after the migration, %d before (highest id %d)", seqAfter, seq, maxID)
 	}
 	if rep := mustCheck(t, st, false); !rep.OK() {
 		t.Fatalf("the migrated collection fails the check: %v", rep.Problems())
@@ -96,15 +115,23 @@ func testMigrate(t *testing.T, fixture string, vectors int) {
 		}
 	}
 	docs, err := st.Documents(ctx)
-	if err != nil || len(docs) != 9 {
+	if err != nil || len(docs) != 9-len(gone) {
 		t.Fatalf("documents after migration: %d, %v", len(docs), err)
 	}
 
-	// The same documents written by this code, merged so that no postings
-	// of deleted chunks count (the rebuild has none), rank the same.
+	// The same documents written by this code rank the same, both merged
+	// so that no postings of deleted chunks count (a rebuild has none).
 	fresh, _ := newCollection(t, 12)
+	for _, d := range gone {
+		if _, err := fresh.Delete(ctx, document.IDFor(fmt.Sprintf("/docs/doc-%03d.txt", d))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, sp := range checkSplits {
 		if err := fresh.Merge(ctx, sp.Name, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Merge(ctx, sp.Name, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -120,9 +147,27 @@ func testMigrate(t *testing.T, fixture string, vectors int) {
 	// index exact. (A collection with vectors takes only documents with
 	// vectors, which writeDoc does not make.)
 	if vectors > 0 {
+		// Deleting a document deletes its chunks' vectors.
+		var before, after int
+		rawQuery(t, dir, `SELECT count(*) FROM vectors`, &before)
+		if _, err := st.Delete(ctx, document.IDFor("/docs/doc-002.txt")); err != nil {
+			t.Fatal(err)
+		}
+		rawQuery(t, dir, `SELECT count(*) FROM vectors`, &after)
+		if after >= before {
+			t.Errorf("%d vectors after deleting a document, %d before", after, before)
+		}
+		if rep := mustCheck(t, st, false); !rep.OK() {
+			t.Fatalf("after a delete: %v", rep.Problems())
+		}
 		return
 	}
 	writeDoc(t, st, 3, 2)
+	var first int64
+	rawQuery(t, dir, `SELECT min(id) FROM chunks WHERE document = (SELECT id FROM documents WHERE source = '/docs/doc-003.txt')`, &first)
+	if first <= seq {
+		t.Errorf("a new document's chunks start at id %d, at or below the old high-water mark %d", first, seq)
+	}
 	if _, err := st.Delete(ctx, document.IDFor("/docs/doc-002.txt")); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package sqlite
 import (
 	"encoding/binary"
 	"errors"
-	"sort"
+	"slices"
 )
 
 // A segment's postings are stored as a few large blocks rather than one row
@@ -50,55 +50,16 @@ func (t *termPostings) add(p posting) {
 	t.count++
 }
 
-// appendEncoded appends another segment's encoded postings of the term,
-// whose chunk ids are offset from this list's base: only the first delta
-// is re-encoded, the rest is copied. The other list's chunks must all come
-// after this one's.
-func (t *termPostings) appendEncoded(data []byte, count int, offset int64) error {
-	if count == 0 {
-		return nil
-	}
-	d0, k := binary.Uvarint(data)
-	if k <= 0 {
-		return errCorruptPostings
-	}
-	rest := data[k:]
-	// Walk the deltas to learn the last chunk, checking the encoding.
-	rel, p := int64(d0), rest
-	for i := 0; i < count; i++ {
-		for j := 0; j < 3; j++ {
-			if i == 0 && j == 0 {
-				continue
-			}
-			x, k := binary.Uvarint(p)
-			if k <= 0 || (j == 0 && (x == 0 || x > 1<<40)) {
-				return errCorruptPostings
-			}
-			if j == 0 {
-				rel += int64(x)
-			}
-			p = p[k:]
-		}
-	}
-	if len(p) != 0 || d0 > 1<<40 {
-		return errCorruptPostings
-	}
-	first := offset + int64(d0)
-	if t.count > 0 && first <= t.last {
-		return errCorruptPostings
-	}
-	t.buf = binary.AppendUvarint(t.buf, uint64(first-t.last))
-	t.buf = append(t.buf, rest...)
-	t.last = offset + rel
-	t.count += count
-	return nil
-}
-
 // termDict numbers the terms a writer meets, so that counting and
 // collecting postings index slices instead of hashing strings per posting.
 type termDict struct {
 	ids   map[string]int32
 	names []string
+
+	// The ids in byte order of their terms, and each id's position in it,
+	// for the first sortedN ids; see sorted.
+	order, rank []int32
+	sortedN     int
 }
 
 func newTermDict() *termDict { return &termDict{ids: map[string]int32{}} }
@@ -113,21 +74,33 @@ func (d *termDict) id(term string) int32 {
 	return id
 }
 
-// idBytes is id for a term in a buffer; it allocates only for a new term.
-func (d *termDict) idBytes(term []byte) int32 {
-	if id, ok := d.ids[string(term)]; ok {
-		return id
-	}
-	return d.id(string(term))
+// segmentPostings accumulates a segment's postings in memory, in the
+// order they are added, which must be by increasing chunk (relative id),
+// one posting per chunk and term. blocks groups them by term: appending
+// to one flat slice and grouping once costs less than growing a buffer per
+// term.
+type segmentPostings struct {
+	dict    *termDict // may be shared by the segments of one writer
+	flat    []flatPosting
+	count   int
+	scratch *postingScratch // buffers blocks reuses; nil allocates them
 }
 
-// segmentPostings accumulates a segment's postings in memory. Chunks must
-// be added in increasing order of their relative id.
-type segmentPostings struct {
-	dict  *termDict // may be shared by the segments of one writer
-	lists []termPostings
-	used  []int32 // terms with postings, in first-seen order
-	count int
+// flatPosting is a posting of term id.
+type flatPosting struct {
+	chunk  int64
+	id     int32
+	tf, dl uint32
+}
+
+// postingScratch holds the buffers of segmentPostings.blocks: counts and
+// positions indexed by term id (counts are all zero between uses), the
+// postings grouped by term, and one term's encoding.
+type postingScratch struct {
+	counts, pos []int32
+	used        []int32
+	grouped     []flatPosting
+	buf         []byte
 }
 
 func (s *segmentPostings) add(term string, p posting) {
@@ -138,37 +111,8 @@ func (s *segmentPostings) add(term string, p posting) {
 }
 
 func (s *segmentPostings) addID(id int32, p posting) {
-	if int(id) >= len(s.lists) {
-		s.lists = append(s.lists, make([]termPostings, int(id)+1-len(s.lists))...)
-	}
-	t := &s.lists[id]
-	if t.count == 0 {
-		s.used = append(s.used, id)
-	}
-	t.add(p)
+	s.flat = append(s.flat, flatPosting{chunk: p.chunk, id: id, tf: p.tf, dl: p.dl})
 	s.count++
-}
-
-// addEncoded appends another segment's encoded postings of term; see
-// termPostings.appendEncoded.
-func (s *segmentPostings) addEncoded(term []byte, data []byte, count int, offset int64) error {
-	if s.dict == nil {
-		s.dict = newTermDict()
-	}
-	id := s.dict.idBytes(term)
-	if int(id) >= len(s.lists) {
-		s.lists = append(s.lists, make([]termPostings, int(id)+1-len(s.lists))...)
-	}
-	t := &s.lists[id]
-	fresh := t.count == 0
-	if err := t.appendEncoded(data, count, offset); err != nil {
-		return err
-	}
-	if fresh && t.count > 0 {
-		s.used = append(s.used, id)
-	}
-	s.count += count
-	return nil
 }
 
 // block is one stored block: its last term and its encoding.
@@ -177,46 +121,72 @@ type block struct {
 	data []byte
 }
 
-// blocks packs the postings into blocks of about blockTarget bytes.
+// blocks packs the postings into blocks of about blockTarget bytes, terms
+// in byte order.
 func (s *segmentPostings) blocks() []block {
-	if len(s.used) == 0 {
+	if len(s.flat) == 0 {
 		return nil
 	}
-	ids := append([]int32(nil), s.used...)
-	names := s.dict.names
-	sort.Slice(ids, func(i, j int) bool { return names[ids[i]] < names[ids[j]] })
-	var out []block
-	for start := 0; start < len(ids); {
-		end, size := start, 0
-		for end < len(ids) {
-			// a dictionary entry is the term and three short uvarints
-			n := len(names[ids[end]]) + 6 + len(s.lists[ids[end]].buf)
-			if end > start && size+n > blockTarget {
-				break
-			}
-			size += n
-			end++
+	sc := s.scratch
+	if sc == nil {
+		sc = &postingScratch{}
+	}
+	n := len(s.dict.names)
+	if len(sc.counts) < n {
+		sc.counts = append(sc.counts, make([]int32, n-len(sc.counts))...)
+		sc.pos = append(sc.pos, make([]int32, n-len(sc.pos))...)
+	}
+	counts, pos := sc.counts, sc.pos
+	used := sc.used[:0]
+	for _, p := range s.flat {
+		if counts[p.id] == 0 {
+			used = append(used, p.id)
 		}
-		out = append(out, block{last: names[ids[end-1]], data: s.encodeBlock(ids[start:end], size)})
-		start = end
+		counts[p.id]++
 	}
-	return out
-}
-
-func (s *segmentPostings) encodeBlock(ids []int32, size int) []byte {
-	buf := make([]byte, 0, size+len(ids)*6+8)
-	buf = binary.AppendUvarint(buf, uint64(len(ids)))
-	for _, id := range ids {
-		t, tp := s.dict.names[id], &s.lists[id]
-		buf = binary.AppendUvarint(buf, uint64(len(t)))
-		buf = append(buf, t...)
-		buf = binary.AppendUvarint(buf, uint64(tp.count))
-		buf = binary.AppendUvarint(buf, uint64(len(tp.buf)))
+	off := int32(0)
+	for _, id := range used {
+		pos[id] = off
+		off += counts[id]
 	}
-	for _, id := range ids {
-		buf = append(buf, s.lists[id].buf...)
+	grouped := slices.Grow(sc.grouped[:0], len(s.flat))[:len(s.flat)]
+	for _, p := range s.flat {
+		grouped[pos[p.id]] = p
+		pos[p.id]++
 	}
-	return buf
+	// pos[id] is now the end of the term's postings.
+	var bw blockWriter
+	add := func(id int32) {
+		ps := grouped[pos[id]-counts[id] : pos[id]]
+		buf, last := sc.buf[:0], int64(0)
+		for _, p := range ps {
+			buf = binary.AppendUvarint(buf, uint64(p.chunk-last))
+			buf = binary.AppendUvarint(buf, uint64(p.tf))
+			buf = binary.AppendUvarint(buf, uint64(p.dl))
+			last = p.chunk
+		}
+		sc.buf = buf
+		bw.addString(s.dict.names[id], len(ps), buf)
+	}
+	order, rank := s.dict.sorted()
+	if len(used)*8 >= len(order) {
+		// Most of the dictionary is used: walk it in order.
+		for _, id := range order {
+			if counts[id] > 0 {
+				add(id)
+			}
+		}
+	} else {
+		slices.SortFunc(used, func(a, b int32) int { return int(rank[a]) - int(rank[b]) })
+		for _, id := range used {
+			add(id)
+		}
+	}
+	for _, id := range used {
+		counts[id] = 0
+	}
+	sc.used, sc.grouped = used, grouped[:0]
+	return bw.blocks()
 }
 
 var errCorruptPostings = errors.New("corrupt posting list")

@@ -40,6 +40,22 @@ func FuzzBlock(f *testing.F) {
 			order = append(order, bt.term)
 			return bad == nil
 		})
+		// The merge's one-pass parser agrees with the walk on the block's
+		// structure, and also refuses terms out of order.
+		var walked []blockTerm
+		werr := eachBlockTerm(data, func(bt blockTerm) bool { walked = append(walked, bt); return true })
+		for i := 1; werr == nil && i < len(walked); i++ {
+			if string(walked[i].term) <= string(walked[i-1].term) {
+				werr = errCorruptPostings
+			}
+		}
+		parsed, perr := parseBlock(data, nil)
+		if (perr == nil) != (werr == nil) {
+			t.Fatalf("parseBlock: %v; walk: %v", perr, werr)
+		}
+		if perr == nil && !reflect.DeepEqual(parsed, walked) {
+			t.Fatalf("parseBlock found %v, the walk %v", parsed, walked)
+		}
 		if err != nil || bad != nil {
 			return
 		}

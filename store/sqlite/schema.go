@@ -13,7 +13,7 @@ import (
 
 // SchemaVersion is the version this code writes. Older collections are
 // migrated forward on open; newer ones are refused.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // blocksVersion is the schema version that stores BM25 postings in blocks
 // (postings.go); a collection migrated across it has its index rebuilt from
@@ -153,7 +153,41 @@ CREATE TABLE bm25_blocks(
 	PRIMARY KEY(segment, last_term)
 ) WITHOUT ROWID;
 `,
+	// 4: chunk rows without foreign keys, and so without the indexes on
+	// page and parent that only served their cascades: a chunk row costs
+	// one B-tree insert fewer per index and no lookups of its document,
+	// page and parent. A document's chunks are deleted with it, by
+	// document (deleteDocument), and the check finds orphans by query.
+	// SQLite changes constraints only by copying the table; the copy keeps
+	// the ids and AUTOINCREMENT's high-water mark, so ids are still never
+	// reused. It runs with foreign keys off (see migrate): dropping the old
+	// table would otherwise delete the vectors that refer to its rows.
+	`
+CREATE TABLE chunks_v4(
+	id       INTEGER PRIMARY KEY AUTOINCREMENT,
+	document INTEGER NOT NULL,
+	page     INTEGER NOT NULL,
+	split    TEXT NOT NULL,
+	seq      INTEGER NOT NULL,
+	start    INTEGER NOT NULL,
+	end      INTEGER NOT NULL,
+	parent   INTEGER,
+	terms    INTEGER NOT NULL DEFAULT 0,
+	UNIQUE(document, split, seq)
+);
+INSERT INTO chunks_v4(id, document, page, split, seq, start, end, parent, terms)
+	SELECT id, document, page, split, seq, start, end, parent, terms FROM chunks ORDER BY id;
+INSERT INTO sqlite_sequence(name, seq) SELECT 'chunks_v4', 0
+	WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'chunks_v4');
+UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'chunks'), 0))
+	WHERE name = 'chunks_v4';
+DROP TABLE chunks;
+ALTER TABLE chunks_v4 RENAME TO chunks;
+`,
 }
+
+// keysOffFrom is the first migration that must run with foreign keys off.
+const keysOffFrom = 3
 
 // migrate creates or upgrades the schema and loads the collection's splits.
 func (s *Store) migrate(ctx context.Context, opts store.Options) error {
@@ -163,7 +197,19 @@ func (s *Store) migrate(ctx context.Context, opts store.Options) error {
 		return err
 	}
 	return withRetry(ctx, func() error {
-		tx, err := s.writer.BeginTx(ctx, nil)
+		// One connection for the whole migration, so that the foreign
+		// keys setting holds for the transaction (it cannot change inside
+		// one).
+		conn, err := s.writer.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("collection %s: %w", s.dir, err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return fmt.Errorf("collection %s: %w", s.dir, err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`)
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("collection %s: %w", s.dir, err)
 		}
@@ -174,6 +220,13 @@ func (s *Store) migrate(ctx context.Context, opts store.Options) error {
 		}
 		if version > SchemaVersion {
 			return &store.CollectionError{Path: s.dir, Reason: fmt.Sprintf("schema version %d is newer than this distill understands (%d); upgrade distill", version, SchemaVersion)}
+		}
+		if version > 0 && version <= keysOffFrom {
+			// Never copy tables with cascades armed (see migration 4).
+			var on bool
+			if err := tx.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&on); err != nil || on {
+				return fmt.Errorf("collection %s: migrate schema %d: foreign keys are still on (%v); nothing was changed", s.dir, version, err)
+			}
 		}
 		for v := version; v < SchemaVersion; v++ {
 			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -42,6 +43,11 @@ type Store struct {
 	reader *sql.DB
 	splits []store.Split
 	vec    vectorState
+
+	// Statements of the writer's connection that every document uses,
+	// prepared once; see txStmt.
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -100,14 +106,23 @@ func OpenStore(ctx context.Context, dir string, opts store.Options) (*Store, err
 
 func openDB(path string, write bool) (*sql.DB, error) {
 	q := url.Values{}
+	// The driver runs the _pragma list (sorted by name) before the named
+	// settings below, so page_size comes before journal_mode: a page size
+	// only takes effect while the database is new, before it turns to WAL.
+	// 16 KiB pages hold a BM25 block without an overflow page and write the
+	// WAL in fewer frames (docs/benchmarks.md).
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "page_size(16384)")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_foreign_keys", "1")
 	if write {
 		q.Set("_txlock", "immediate")
+		// A document's writes fit in the cache, so pages are not spilled to
+		// the WAL mid-transaction and written again.
+		q.Add("_pragma", "cache_size(-65536)")
 	} else {
-		q.Add("_pragma", "query_only(1)")
+		q.Set("_query_only", "1")
 		// Searches read postings and page text from overflow pages; mapping
 		// the file saves a pread system call per page.
 		q.Add("_pragma", "mmap_size(1073741824)")
@@ -126,6 +141,66 @@ func openDB(path string, write bool) (*sql.DB, error) {
 	return db, nil
 }
 
+// txStmt returns query as a statement of tx. One that prepareWrites
+// prepared is reused, so the SQL is not compiled again for every
+// document; any other is prepared on the transaction.
+func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	st := s.stmts[query]
+	s.stmtMu.Unlock()
+	if st == nil {
+		return tx.PrepareContext(ctx, query)
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// writeStatements are the statements every document write and merge runs.
+func writeStatements() []string {
+	qs := []string{insertPageSQL}
+	for n := chunkBatch; n >= 1; n /= 2 {
+		qs = append(qs, insertChunksSQL(n))
+	}
+	for n := blockBatch; n >= 1; n /= 2 {
+		qs = append(qs, insertBlocksSQL(n))
+	}
+	return qs
+}
+
+// prepareWrites prepares writeStatements on the writer's connection, once.
+// It runs before a write transaction begins: the writer has a single
+// connection, which a transaction holds, so preparing inside one would
+// wait for itself. It may wait for another writer's transaction to end,
+// as beginning one would. A failure only costs speed: txStmt then prepares
+// on the transaction.
+func (s *Store) prepareWrites(ctx context.Context) {
+	s.stmtMu.Lock()
+	done := s.stmts != nil
+	s.stmtMu.Unlock()
+	if done {
+		return
+	}
+	stmts := map[string]*sql.Stmt{}
+	for _, q := range writeStatements() {
+		st, err := s.writer.PrepareContext(ctx, q)
+		if err != nil {
+			for _, st := range stmts {
+				st.Close()
+			}
+			return
+		}
+		stmts[q] = st
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if s.stmts != nil { // another writer was first
+		for _, st := range stmts {
+			st.Close()
+		}
+		return
+	}
+	s.stmts = stmts
+}
+
 // Dir returns the collection directory.
 func (s *Store) Dir() string { return s.dir }
 
@@ -142,6 +217,12 @@ func (s *Store) Close() error {
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
 	if s.writer != nil {
 		errs = append(errs, s.writer.Close())
 	}

@@ -26,7 +26,7 @@ const segmentFlushPostings = 2 << 20
 var flushBytes = 32 << 20
 
 // chunkBatch is how many chunk rows one INSERT statement writes.
-const chunkBatch = 64
+const chunkBatch = 128
 
 // A writer does the CPU work of a document (tokenizing, counting terms,
 // encoding postings) before it takes the collection's write lock, which it
@@ -43,7 +43,7 @@ type writer struct {
 	base   int64 // chunk ordinal i has id base + i
 
 	insertPage *sql.Stmt
-	insertRows map[int]*sql.Stmt // chunk INSERTs by number of rows
+	args       []any // a chunk INSERT's arguments, reused
 
 	model        string        // the embedding model vectors come from; "" for none
 	emb          *embeddingRow // the collection's embedding, when it has one
@@ -61,9 +61,8 @@ type writer struct {
 
 	// Analysis state, reused across pages: the page's tokens as term ids,
 	// and per-chunk counts indexed by term id.
-	dict    *termDict
-	words   map[string]int32  // word -> term id, -1 for a stop word
-	stems   map[string]string // from stemCaches, until the writer is done
+	vocab   *vocabulary // from getVocabulary, until the writer is done
+	dict    *termDict   // the vocabulary's
 	tokens  []idToken
 	counts  []uint32
 	counted []int32 // term ids with non-zero counts
@@ -100,6 +99,15 @@ type segmentBuilder struct {
 	chunks      int
 	terms       int64
 	postings    segmentPostings
+	sealed      []block // the postings encoded, once seal has run
+}
+
+// seal encodes the segment's blocks, once.
+func (seg *segmentBuilder) seal() {
+	if seg.sealed == nil {
+		seg.sealed = seg.postings.blocks()
+		seg.postings = segmentPostings{}
+	}
 }
 
 // Begin starts writing doc. An older document with the same source is
@@ -120,13 +128,13 @@ func (s *Store) BeginVectors(ctx context.Context, doc document.Document, model s
 
 func (s *Store) begin(ctx context.Context, doc document.Document, model string) (store.DocumentWriter, error) {
 	return &writer{s: s, doc: doc, seq: map[string]int{}, segments: map[string]*segmentBuilder{}, touched: map[string]bool{},
-		dict: newTermDict(), words: map[string]int32{}, insertRows: map[int]*sql.Stmt{},
 		model: model, vectorSplits: map[string]bool{}}, nil
 }
 
 // begin opens the transaction: the old version goes, the document row and
 // the statements are made, and the next chunk id is read.
 func (w *writer) begin(ctx context.Context) error {
+	w.s.prepareWrites(ctx)
 	err := withRetry(ctx, func() error {
 		var err error
 		w.tx, err = w.s.writer.BeginTx(ctx, nil)
@@ -157,7 +165,7 @@ func (w *writer) begin(ctx context.Context) error {
 	if err := w.tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'chunks'), 0) + 1`).Scan(&w.base); err != nil {
 		return err
 	}
-	if w.insertPage, err = w.tx.PrepareContext(ctx, `INSERT INTO pages(document, number, text) VALUES(?,?,?)`); err != nil {
+	if w.insertPage, err = w.s.txStmt(ctx, w.tx, insertPageSQL); err != nil {
 		return err
 	}
 	return w.startVectors(ctx)
@@ -232,64 +240,16 @@ func (seg *segmentBuilder) add(tf map[string]uint32, chunk int64, length int) {
 	}
 }
 
-// stemCaches hold maps from word to term ("" for a stop word) that
-// outlive a writer, so that a run of documents stems each word once
-// without going through the analyzer's shared cache, which costs more per
-// lookup. A writer holds one at a time; a map grown past stemCacheLimit is
-// dropped rather than kept, and at most stemCacheKeep are kept, bounding
-// memory. (Not a sync.Pool: it empties at every garbage collection, which
-// ingest triggers often.)
-var stemCaches struct {
-	sync.Mutex
-	free []map[string]string
-}
-
-const (
-	stemCacheLimit = 1 << 17
-	stemCacheKeep  = 8
-)
-
-func getStemCache() map[string]string {
-	stemCaches.Lock()
-	defer stemCaches.Unlock()
-	if n := len(stemCaches.free); n > 0 {
-		m := stemCaches.free[n-1]
-		stemCaches.free = stemCaches.free[:n-1]
-		return m
-	}
-	return map[string]string{}
-}
-
-func putStemCache(m map[string]string) {
-	stemCaches.Lock()
-	defer stemCaches.Unlock()
-	if len(m) <= stemCacheLimit && len(stemCaches.free) < stemCacheKeep {
-		stemCaches.free = append(stemCaches.free, m)
-	}
-}
-
 // analyze tokenizes a page into w.tokens.
 func (w *writer) analyze(text string) {
 	w.tokens = w.tokens[:0]
-	if w.stems == nil {
-		w.stems = getStemCache()
+	if w.vocab == nil {
+		w.vocab = getVocabulary()
+		w.dict = &w.vocab.dict
+		w.tokens, w.counts, w.counted = w.vocab.tokens, w.vocab.counts, w.vocab.counted
 	}
 	textproc.English.ForEachWord(text, func(word []byte, start, end int) {
-		id, ok := w.words[string(word)]
-		if !ok {
-			id = -1
-			term, cached := w.stems[string(word)]
-			s := string(word)
-			if !cached {
-				term = textproc.English.Stem(s)
-				w.stems[s] = term
-			}
-			if term != "" {
-				id = w.dict.id(term)
-			}
-			w.words[s] = id
-		}
-		if id >= 0 {
+		if id := w.vocab.id(word); id >= 0 {
 			w.tokens = append(w.tokens, idToken{id: id, start: int32(start), end: int32(end)})
 		}
 	})
@@ -347,7 +307,7 @@ func countTerms(tf map[string]uint32, tokens []textproc.Token, start, end int) i
 func (w *writer) segment(split string) *segmentBuilder {
 	seg := w.segments[split]
 	if seg == nil {
-		seg = &segmentBuilder{split: split, postings: segmentPostings{dict: w.dict}}
+		seg = &segmentBuilder{split: split, postings: segmentPostings{dict: w.dict, flat: w.vocab.takeFlat(), scratch: &w.vocab.scratch}}
 		w.segments[split] = seg
 		w.touched[split] = true
 	}
@@ -357,6 +317,22 @@ func (w *writer) segment(split string) *segmentBuilder {
 // flush writes the buffered pages, chunks and segments, opening the
 // transaction first if need be.
 func (w *writer) flush(ctx context.Context) error {
+	// The blocks are encoded (their terms sorted) before the write lock is
+	// taken, so another writer can write meanwhile.
+	splits := make([]string, 0, len(w.segments))
+	for split := range w.segments {
+		splits = append(splits, split)
+	}
+	sort.Strings(splits)
+	segments := make([]*segmentBuilder, len(splits))
+	for i, split := range splits {
+		seg := w.segments[split]
+		flat := seg.postings.flat
+		seg.seal()
+		w.vocab.putFlat(flat)
+		segments[i] = seg
+		delete(w.segments, split)
+	}
 	if w.tx == nil {
 		if err := w.begin(ctx); err != nil {
 			return err
@@ -373,8 +349,8 @@ func (w *writer) flush(ctx context.Context) error {
 			return err
 		}
 		w.pages++
-		for i := 0; i < len(pp.chunks); i += chunkBatch {
-			rows = pp.chunks[i:min(i+chunkBatch, len(pp.chunks))]
+		for i := 0; i < len(pp.chunks); i += len(rows) {
+			rows = pp.chunks[i : i+batchSize(chunkBatch, len(pp.chunks)-i)]
 			if err := w.insertChunks(ctx, pageRow, rows); err != nil {
 				return err
 			}
@@ -387,47 +363,44 @@ func (w *writer) flush(ctx context.Context) error {
 		}
 	}
 	w.pending, w.pendingBytes = nil, 0
-	splits := make([]string, 0, len(w.segments))
-	for split := range w.segments {
-		splits = append(splits, split)
-	}
-	sort.Strings(splits)
-	for _, split := range splits {
-		if err := writeSegment(ctx, w.tx, w.segments[split], w.base); err != nil {
+	for _, seg := range segments {
+		if err := w.s.writeSegment(ctx, w.tx, seg, w.base); err != nil {
 			return err
 		}
-		delete(w.segments, split)
 	}
 	return nil
 }
 
 // insertChunks writes chunk rows of one page with one statement.
 func (w *writer) insertChunks(ctx context.Context, pageRow int64, rows []pendingChunk) error {
-	stmt := w.insertRows[len(rows)]
-	if stmt == nil {
-		var err error
-		q := `INSERT INTO chunks(id, document, page, split, seq, start, end, parent, terms) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?),", len(rows)), ",")
-		if stmt, err = w.tx.PrepareContext(ctx, q); err != nil {
-			return err
-		}
-		w.insertRows[len(rows)] = stmt
+	stmt, err := w.s.txStmt(ctx, w.tx, insertChunksSQL(len(rows)))
+	if err != nil {
+		return err
 	}
-	args := make([]any, 0, 9*len(rows))
-	for _, c := range rows {
+	// Values shared by the rows are boxed once, and numbers are passed as
+	// int64, which database/sql hands to the driver without converting.
+	doc, page := any(w.docRow), any(pageRow)
+	var split any
+	args := w.args[:0]
+	for i, c := range rows {
+		if i == 0 || c.split != rows[i-1].split {
+			split = c.split
+		}
 		var parent any
 		if c.parent >= 0 {
 			parent = w.base + c.parent
 		}
-		args = append(args, w.base+c.ordinal, w.docRow, pageRow, c.split, c.seq, c.start, c.end, parent, c.terms)
+		args = append(args, w.base+c.ordinal, doc, page, split, int64(c.seq), int64(c.start), int64(c.end), parent, int64(c.terms))
 	}
-	_, err := stmt.ExecContext(ctx, args...)
+	w.args = args
+	_, err = stmt.ExecContext(ctx, args...)
+	clear(args)
 	return err
 }
 
 // writeSegment writes a segment built on chunk numbers offset by base, its
 // blocks and its statistics.
-func writeSegment(ctx context.Context, tx *sql.Tx, seg *segmentBuilder, base int64) error {
+func (s *Store) writeSegment(ctx context.Context, tx *sql.Tx, seg *segmentBuilder, base int64) error {
 	if seg.chunks == 0 {
 		return nil
 	}
@@ -439,28 +412,61 @@ func writeSegment(ctx context.Context, tx *sql.Tx, seg *segmentBuilder, base int
 	if err != nil {
 		return err
 	}
-	if err := writeBlocks(ctx, tx, id, seg.postings.blocks()); err != nil {
+	seg.seal()
+	if err := s.writeBlocks(ctx, tx, id, seg.sealed); err != nil {
 		return err
 	}
 	return addStats(ctx, tx, seg.split, int64(seg.chunks), seg.terms)
 }
 
+// blockBatch is how many blocks one INSERT statement writes.
+const blockBatch = 32
+
 // writeBlocks inserts a segment's blocks, several per statement.
-func writeBlocks(ctx context.Context, tx *sql.Tx, segment int64, blocks []block) error {
-	const batch = 32
+func (s *Store) writeBlocks(ctx context.Context, tx *sql.Tx, segment int64, blocks []block) error {
 	for len(blocks) > 0 {
-		n := min(len(blocks), batch)
+		n := batchSize(blockBatch, len(blocks))
+		stmt, err := s.txStmt(ctx, tx, insertBlocksSQL(n))
+		if err != nil {
+			return err
+		}
 		args := make([]any, 0, 3*n)
 		for _, b := range blocks[:n] {
 			args = append(args, segment, b.last, b.data)
 		}
-		q := `INSERT INTO bm25_blocks(segment, last_term, data) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",")
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 		blocks = blocks[n:]
 	}
 	return nil
+}
+
+// batchSize is the number of rows the next multi-row INSERT writes: the
+// full batch, or for the rest the largest power of two that fits, so that
+// a handful of statements serve every count.
+func batchSize(batch, left int) int {
+	n := batch
+	for n > left {
+		n /= 2
+	}
+	return n
+}
+
+const insertPageSQL = `INSERT INTO pages(document, number, text) VALUES(?,?,?)`
+
+func insertChunksSQL(rows int) string {
+	return insertRowsSQL(`INSERT INTO chunks(id, document, page, split, seq, start, end, parent, terms) VALUES `, 9, rows)
+}
+
+func insertBlocksSQL(rows int) string {
+	return insertRowsSQL(`INSERT INTO bm25_blocks(segment, last_term, data) VALUES `, 3, rows)
+}
+
+// insertRowsSQL is an INSERT of rows rows of columns values each.
+func insertRowsSQL(head string, columns, rows int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", columns), ",") + "),"
+	return head + strings.TrimSuffix(strings.Repeat(row, rows), ",")
 }
 
 func addStats(ctx context.Context, tx *sql.Tx, split string, chunks, terms int64) error {
@@ -496,15 +502,17 @@ func (w *writer) Commit(ctx context.Context) error {
 // rollback drops what was written; after a commit it does nothing.
 func (w *writer) rollback() error {
 	w.pending = nil
-	if w.stems != nil {
-		putStemCache(w.stems)
-		w.stems = nil
+	if w.vocab != nil {
+		for _, id := range w.counted {
+			w.counts[id] = 0
+		}
+		w.vocab.tokens, w.vocab.counts, w.vocab.counted = w.tokens[:0], w.counts, w.counted[:0]
+		w.tokens, w.counts, w.counted = nil, nil, nil
+		putVocabulary(w.vocab)
+		w.vocab, w.dict = nil, nil
 	}
 	if w.tx == nil {
 		return nil
-	}
-	for _, st := range w.insertRows {
-		st.Close()
 	}
 	return w.tx.Rollback()
 }
@@ -517,20 +525,22 @@ func (w *writer) Rollback() error {
 	return w.rollback()
 }
 
-// mergeAfterWrite compacts the BM25 segments of the splits a write touched.
-// The write is already committed; a failed merge only leaves more segments
-// to read, and the next write tries again.
+// mergeAfterWrite compacts the BM25 segments of the splits a write touched,
+// each split in its own goroutine: their merges are computed in parallel and
+// written one after the other. The write is already committed; a failed
+// merge only leaves more segments to read, and the next write tries again.
 func (s *Store) mergeAfterWrite(ctx context.Context, splits map[string]bool) {
-	names := make([]string, 0, len(splits))
+	var wg sync.WaitGroup
 	for split := range splits {
-		names = append(names, split)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Merge(ctx, split, false); err != nil {
+				slog.Warn("BM25 segment merge failed; it will be retried", "collection", s.dir, "split", split, "err", err)
+			}
+		}()
 	}
-	sort.Strings(names)
-	for _, split := range names {
-		if err := s.Merge(ctx, split, false); err != nil {
-			slog.Warn("BM25 segment merge failed; it will be retried", "collection", s.dir, "split", split, "err", err)
-		}
-	}
+	wg.Wait()
 }
 
 // deleteDocument removes a document inside tx, keeping the BM25 statistics
@@ -578,6 +588,11 @@ func deleteDocument(ctx context.Context, tx *sql.Tx, docRow int64, touched map[s
 		if _, err := tx.ExecContext(ctx, `DELETE FROM bm25_segments WHERE deleted >= chunks`); err != nil {
 			return err
 		}
+	}
+	// Chunks have no foreign keys (schema 4); their vectors do, and go
+	// with them. Pages go with the document.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE document = ?`, docRow); err != nil {
+		return err
 	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, docRow)
 	return err
