@@ -28,8 +28,10 @@ import (
 // (int8, the default, or float32) and DISTILL_BENCH_RERANK (how many of an
 // int8 search's best hits are re-ranked with their float32 vectors,
 // default 40), DISTILL_BENCH_M and DISTILL_BENCH_EFC (the graph's
-// Parameters) and DISTILL_BENCH_THP=0 (no transparent huge pages) change
-// the rest.
+// Parameters), DISTILL_BENCH_THP=0 (no transparent huge pages),
+// DISTILL_BENCH_NIBBLES=0 (walk with int8 codes, not 4-bit ones) and
+// DISTILL_BENCH_PREFETCH (cache lines asked for ahead per neighbour)
+// change the rest.
 //
 // As in a collection, the float32 vectors live in a file, not in the
 // index: an int8 search reads its re-ranked candidates' vectors from it
@@ -61,6 +63,12 @@ var benchIndex struct {
 func setupBench(b *testing.B) {
 	n, dim := benchEnv("DISTILL_BENCH_VECTORS", 20000), benchEnv("DISTILL_BENCH_DIM", 1024)
 	benchIndex.Do(func() {
+		if n, err := strconv.Atoi(os.Getenv("DISTILL_BENCH_PREFETCH")); err == nil {
+			prefetchLinesPerNode = n
+		}
+		if os.Getenv("DISTILL_BENCH_NIBBLES") == "0" {
+			walkNibbles = false
+		}
 		if os.Getenv("DISTILL_BENCH_THP") == "0" {
 			hugePages = false
 		}

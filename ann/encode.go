@@ -268,6 +268,14 @@ func Read(r io.Reader) (*Index, []byte, error) {
 		if err := readU32s(d, n, func(v uint32) { ix.scales = append(ix.scales, math.Float32frombits(v)) }); err != nil {
 			return nil, nil, err
 		}
+		if ix.hasNibbles() { // derived, so not in the file
+			ix.nibbles = make([]byte, 0, prealloc(n*dim/2))
+			adviseHugePages(ix.nibbles)
+			ix.scales4 = make([]float32, 0, prealloc(n))
+			for i := range n {
+				ix.appendNibbles(uint32(i))
+			}
+		}
 	} else {
 		ix.vecs = make([]float32, 0, prealloc(n*dim))
 		adviseHugePages(ix.vecs)

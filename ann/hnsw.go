@@ -1,9 +1,11 @@
 // Package ann is the approximate nearest neighbour index behind dense
 // retrieval: a hierarchical navigable small world graph (HNSW, Malkov and
 // Yashunin 2016) over unit vectors, ranked by cosine similarity. It keeps
-// vectors and links in flat arrays (about 4·dim + 4·2M bytes a vector) so
-// that a million 1024-dimension vectors stay within 1.1x of their raw size,
-// and computes dot products with AVX2 where the CPU has it.
+// vectors and links in flat arrays, either as float32 or as int8 codes
+// (plus 4-bit codes that steer the walk on layer 0), whose approximate
+// scores callers re-rank with the exact vectors (Rerank). A million
+// 1024-dimension vectors take under half their raw float32 size that way.
+// Comparisons run on AVX2 where the CPU has it.
 //
 // Deletes are tombstones: a deleted vector still routes searches but is
 // never returned, and Compact rebuilds the graph without them once they
@@ -11,6 +13,7 @@
 package ann
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -18,6 +21,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"unsafe"
 
 	"github.com/viterin/vek/vek32"
 )
@@ -25,12 +29,14 @@ import (
 // Parameters shape the graph. The zero value takes the defaults.
 type Parameters struct {
 	// M is the number of links a node keeps on the upper layers; layer 0
-	// keeps 2M. Default 16.
+	// keeps 2M. Default 32: on vectors of intrinsic dimension 32, 16 needed
+	// twice the candidates for the same recall at 1M vectors, and lost.
 	M int
 	// EfConstruction is the candidate list size when inserting. Default 128.
 	EfConstruction int
 	// EfSearch is the candidate list size when searching (at least k).
-	// Default 160: recall@10 0.97 at 100,000 vectors of 1024 dimensions.
+	// Default 128: recall@10 0.96 at 1,000,000 vectors of 1024 dimensions
+	// (Int8, re-ranked; docs/vectors.md).
 	EfSearch int
 	// Seed makes level assignment reproducible.
 	Seed uint64
@@ -52,13 +58,13 @@ const (
 
 func (p Parameters) withDefaults() Parameters {
 	if p.M <= 0 {
-		p.M = 16
+		p.M = 32
 	}
 	if p.EfConstruction <= 0 {
 		p.EfConstruction = 128
 	}
 	if p.EfSearch <= 0 {
-		p.EfSearch = 160
+		p.EfSearch = 128
 	}
 	return p
 }
@@ -83,6 +89,8 @@ type Index struct {
 	vecs    []float32 // Float32: node i's vector is vecs[i*dim:(i+1)*dim], normalized
 	codes   []int8    // Int8: node i's codes are codes[i*dim:(i+1)*dim]
 	scales  []float32 // Int8: node i's vector ≈ scales[i]·codes
+	nibbles []byte    // Int8, dim a multiple of 64: 4-bit codes (nibbles.go)
+	scales4 []float32 // their scales
 	levels  []uint8
 	links0  []uint32   // node i's layer 0 links: links0[i*m0 : i*m0+count0[i]]
 	count0  []uint8    //
@@ -215,11 +223,34 @@ func (ix *Index) code(i uint32) []int8 {
 	return ix.codes[off : off+ix.dim : off+ix.dim]
 }
 
+func (ix *Index) nibble(i uint32) []byte {
+	half := ix.dim / 2
+	off := int(i) * half
+	return ix.nibbles[off : off+half : off+half]
+}
+
+// walkNibbles turns the 4-bit walk off, for benchmarks that measure it.
+var walkNibbles = true
+
+// hasNibbles reports whether the index keeps 4-bit codes.
+func (ix *Index) hasNibbles() bool {
+	return walkNibbles && ix.params.Storage == Int8 && ix.dim%64 == 0
+}
+
+// appendNibbles adds node n's 4-bit codes, made from its int8 ones.
+func (ix *Index) appendNibbles(n uint32) {
+	ix.nibbles = append(ix.nibbles, make([]byte, ix.dim/2)...)
+	ix.scales4 = append(ix.scales4, packNibbles(ix.code(n), ix.scales[n], ix.nibble(n)))
+}
+
 // query is a search's vector in the index's representation.
 type query struct {
 	vec   []float32
 	code  []int8
 	scale float32
+	sum   int32 // of code, for comparing with 4-bit codes
+	// nibbles makes sim compare with the 4-bit codes.
+	nibbles bool
 }
 
 // newQuery makes a query of a normalized vector.
@@ -229,6 +260,9 @@ func (ix *Index) newQuery(v []float32) *query {
 	}
 	q := &query{code: make([]int8, len(v))}
 	q.scale = quantize(v, q.code)
+	for _, c := range q.code {
+		q.sum += int32(c)
+	}
 	return q
 }
 
@@ -242,6 +276,9 @@ func (ix *Index) nodeQuery(n uint32) *query {
 
 // sim is the cosine similarity of the query and node n.
 func (ix *Index) sim(q *query, n uint32) float32 {
+	if q.nibbles {
+		return q.scale * ix.scales4[n] * float32(dotNibbles(ix.nibble(n), q.code)-nibbleOffset*q.sum)
+	}
 	if q.code != nil {
 		return q.scale * ix.scales[n] * float32(dotInt8(q.code, ix.code(n)))
 	}
@@ -256,10 +293,18 @@ func (ix *Index) simNodes(a, b uint32) float32 {
 	return dot(ix.vec(a), ix.vec(b))
 }
 
-// prefetchNode starts loading node n's vector into the cache.
-func (ix *Index) prefetchNode(n uint32) {
-	if ix.params.Storage == Int8 {
-		prefetch(&ix.codes[int(n)*ix.dim])
+// prefetchLinesPerNode is how many cache lines of each neighbour's codes
+// a search asks for ahead (experiment knob).
+var prefetchLinesPerNode = 4
+
+// prefetchNode starts loading what q compares with node n into the cache.
+func (ix *Index) prefetchNode(q *query, n uint32) {
+	switch {
+	case prefetchLinesPerNode <= 0:
+	case q.nibbles:
+		prefetchLines((*int8)(unsafe.Pointer(&ix.nibbles[int(n)*ix.dim/2])), min(prefetchLinesPerNode, (ix.dim/2+63)/64))
+	case q.code != nil:
+		prefetchLines(&ix.codes[int(n)*ix.dim], min(prefetchLinesPerNode, (ix.dim+63)/64))
 	}
 }
 
@@ -301,6 +346,11 @@ func (ix *Index) Grow(n int) {
 		ix.codes = slices.Grow(ix.codes, n*ix.dim)
 		adviseHugePages(ix.codes)
 		ix.scales = slices.Grow(ix.scales, n)
+		if ix.hasNibbles() {
+			ix.nibbles = slices.Grow(ix.nibbles, n*ix.dim/2)
+			adviseHugePages(ix.nibbles)
+			ix.scales4 = slices.Grow(ix.scales4, n)
+		}
 	} else {
 		ix.vecs = slices.Grow(ix.vecs, n*ix.dim)
 		adviseHugePages(ix.vecs)
@@ -347,6 +397,9 @@ func (ix *Index) appendNode(key int64, v []float32, level int) {
 		Normalize(unit)
 		ix.codes = append(ix.codes, make([]int8, ix.dim)...)
 		ix.scales = append(ix.scales, quantize(unit, ix.code(node)))
+		if ix.hasNibbles() {
+			ix.appendNibbles(node)
+		}
 	} else {
 		ix.vecs = append(ix.vecs, v...)
 		Normalize(ix.vecs[int(node)*ix.dim:])
@@ -543,7 +596,7 @@ func (ix *Index) searchLayer(q *query, ep uint32, epSim float32, ef, level int, 
 		for _, n := range vis.buf {
 			if !vis.seen(n) {
 				vis.mark(n)
-				ix.prefetchNode(n)
+				ix.prefetchNode(q, n)
 				vis.fresh = append(vis.fresh, n)
 			}
 		}
@@ -587,6 +640,18 @@ func (ix *Index) Search(q []float32, k int) ([]Result, error) {
 	}
 	vis := ix.visited()
 	defer ix.visitedPool.Put(vis)
+	if ix.hasNibbles() && len(ix.nibbles) == len(ix.codes)/2 {
+		// Walk layer 0 with the 4-bit codes, then rank what it found by
+		// the int8 ones.
+		walk := *qq
+		walk.nibbles = true
+		found := ix.searchLayer(&walk, ep, ix.sim(&walk, ep), max(ix.params.EfSearch, k), 0, vis, true)
+		for i := range found {
+			found[i].sim = ix.sim(qq, found[i].id)
+		}
+		slices.SortFunc(found, func(a, b candidate) int { return cmp.Compare(b.sim, a.sim) })
+		return ix.results(found[:min(k, len(found))]), nil
+	}
 	found := ix.searchLayer(qq, ep, epSim, max(ix.params.EfSearch, k), 0, vis, true)
 	if len(found) > k {
 		found = found[:k]
@@ -674,7 +739,7 @@ func (ix *Index) Compact() {
 	fresh.Grow(len(keys))
 	fresh.AddBatch(keys, vecs, 0) // cannot fail: the keys and dimensions are the index's own
 	ix.keys, ix.vecs, ix.levels, ix.links0, ix.count0 = fresh.keys, fresh.vecs, fresh.levels, fresh.links0, fresh.count0
-	ix.codes, ix.scales = fresh.codes, fresh.scales
+	ix.codes, ix.scales, ix.nibbles, ix.scales4 = fresh.codes, fresh.scales, fresh.nibbles, fresh.scales4
 	ix.upper, ix.deleted, ix.byKey, ix.live = fresh.upper, fresh.deleted, fresh.byKey, fresh.live
 	ix.entry, ix.maxLevel, ix.empty = fresh.entry, fresh.maxLevel, fresh.empty
 	ix.visitedPool = sync.Pool{}
@@ -697,7 +762,7 @@ func (ix *Index) Keys() []int64 {
 func (ix *Index) MemoryBytes() int64 {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	n := int64(cap(ix.vecs))*4 + int64(cap(ix.codes)) + int64(cap(ix.scales))*4 + int64(cap(ix.keys))*8 + int64(cap(ix.links0))*4 + int64(cap(ix.count0)) +
+	n := int64(cap(ix.vecs))*4 + int64(cap(ix.codes)) + int64(cap(ix.scales))*4 + int64(cap(ix.nibbles)) + int64(cap(ix.scales4))*4 + int64(cap(ix.keys))*8 + int64(cap(ix.links0))*4 + int64(cap(ix.count0)) +
 		int64(cap(ix.levels)) + int64(cap(ix.deleted)) + int64(cap(ix.upper))*24
 	for _, u := range ix.upper {
 		n += int64(cap(u)) * 4

@@ -47,3 +47,64 @@ TEXT ·prefetch(SB), NOSPLIT, $0-8
 	PREFETCHT0 128(AX)
 	PREFETCHT0 192(AX)
 	RET
+
+// func prefetchLines(p *int8, n int)
+// Asks for n cache lines from p on.
+TEXT ·prefetchLines(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ n+8(FP), CX
+	TESTQ CX, CX
+	JLE  done
+
+more:
+	PREFETCHT0 (AX)
+	ADDQ       $64, AX
+	DECQ       CX
+	JNZ        more
+
+done:
+	RET
+
+// func dotNibblesAVX2(nib *byte, q *int8, n int) int32
+// The dot product of n dimensions (a positive multiple of 64) of 4-bit
+// codes with int8 query codes. Byte j of each 32-byte block holds dimension
+// j of the block's 64 in its low nibble and dimension 32+j in its high
+// one, as unsigned values; VPMADDUBSW multiplies them with the query's
+// signed bytes into int16 pairs, VPMADDWD widens those to int32.
+TEXT ·dotNibblesAVX2(SB), NOSPLIT, $0-28
+	MOVQ nib+0(FP), SI
+	MOVQ q+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVL $0x0F0F0F0F, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL $0x00010001, AX
+	VMOVD AX, X14
+	VPBROADCASTD X14, Y14
+	VPXOR Y5, Y5, Y5
+
+nloop:
+	VMOVDQU    (SI), Y0
+	VPAND      Y15, Y0, Y1
+	VPSRLW     $4, Y0, Y2
+	VPAND      Y15, Y2, Y2
+	VPMADDUBSW (DI), Y1, Y3
+	VPMADDUBSW 32(DI), Y2, Y4
+	VPADDW     Y4, Y3, Y3
+	VPMADDWD   Y14, Y3, Y3
+	VPADDD     Y3, Y5, Y5
+	ADDQ       $32, SI
+	ADDQ       $64, DI
+	SUBQ       $64, CX
+	JNZ        nloop
+
+	VEXTRACTI128 $1, Y5, X1
+	VPADDD       X1, X5, X0
+	VPSHUFD      $0x4E, X0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0xB1, X0, X1
+	VPADDD       X1, X0, X0
+	VMOVD        X0, AX
+	VZEROUPPER
+	MOVL         AX, ret+24(FP)
+	RET

@@ -83,8 +83,9 @@ func TestInt8IndexWithRerankFindsExactNeighbours(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A code and its scale take dim+4 bytes instead of 4·dim.
-	if m, f := quant.MemoryBytes(), float.MemoryBytes(); f-m < n*(3*dim-4)*9/10 {
+	// A code and its scale take dim+4 bytes instead of 4·dim, its 4-bit
+	// code and scale dim/2+4 more.
+	if m, f := quant.MemoryBytes(), float.MemoryBytes(); f-m < n*(5*dim/2-8)*9/10 {
 		t.Errorf("int8 index holds %d bytes, the float32 one %d", m, f)
 	}
 	var withRerank, codesOnly float64
@@ -185,4 +186,83 @@ func TestReadsFormatVersion1(t *testing.T) {
 	if fmt.Sprint(a) != fmt.Sprint(b) {
 		t.Fatalf("format 1 index answers differently")
 	}
+}
+
+func TestDotNibblesMatchesPlainGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{64, 128, 1024} {
+		nib, q := make([]byte, n/2), make([]int8, n)
+		for i := range nib {
+			nib[i] = byte(r.IntN(256))
+		}
+		for i := range q {
+			q[i] = int8(r.IntN(255) - 127)
+		}
+		if got, want := dotNibbles(nib, q), dotNibblesGo(nib, q); got != want {
+			t.Errorf("n=%d: dotNibbles = %d, want %d", n, got, want)
+		}
+	}
+}
+
+// The 4-bit codes stand for the same vector as the int8 ones, within the
+// rounding of 15 levels.
+func TestPackNibbles(t *testing.T) {
+	g := newEmbeddings(128, 8, 6)
+	v := g.next()
+	code := make([]int8, 128)
+	scale8 := quantize(v, code)
+	nib := make([]byte, 64)
+	scale4 := packNibbles(code, scale8, nib)
+	for d := range v {
+		x := nib[(d/64)*32+d%32]
+		if d%64 >= 32 {
+			x >>= 4
+		}
+		back := float32(int(x&15)-nibbleOffset) * scale4
+		if diff := math.Abs(float64(back - v[d])); diff > float64(scale4)/2+float64(scale8) {
+			t.Fatalf("dimension %d: %v from 4 bits, want %v ± %v", d, back, v[d], scale4/2)
+		}
+	}
+}
+
+// Walking layer 0 with 4-bit codes finds what the int8 walk finds.
+func TestNibbleWalkKeepsRecall(t *testing.T) {
+	const n, dim = 3000, 128
+	g := newEmbeddings(dim, 16, 8)
+	ix := New(dim, Parameters{Seed: 8, Storage: Int8})
+	exact := map[int64][]float32{}
+	for i := 0; i < n; i++ {
+		v := g.next()
+		exact[int64(i+1)] = v
+		if err := ix.Add(int64(i+1), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !ix.hasNibbles() || len(ix.nibbles) != n*dim/2 {
+		t.Fatalf("no 4-bit codes: %d bytes", len(ix.nibbles))
+	}
+	recallWith := func(nibbles bool) float64 {
+		walkNibbles = nibbles
+		defer func() { walkNibbles = true }()
+		r := rand.New(rand.NewPCG(9, 9))
+		var sum float64
+		for q := 0; q < 100; q++ {
+			v := exact[int64(r.IntN(n)+1)]
+			want, _ := ix.SearchExact(v, 10)
+			sum += recall(searchInt8(ix, exact, v, 10, 40), Rerank(v, want, vecsOf(exact, want), 10))
+		}
+		return sum / 100
+	}
+	with, without := recallWith(true), recallWith(false)
+	if with < 0.97 || with < without-0.02 {
+		t.Fatalf("recall@10 walking 4-bit codes %.3f, int8 codes %.3f", with, without)
+	}
+}
+
+func vecsOf(exact map[int64][]float32, hits []Result) [][]float32 {
+	out := make([][]float32, len(hits))
+	for i, h := range hits {
+		out[i] = exact[h.Key]
+	}
+	return out
 }
