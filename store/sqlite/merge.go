@@ -53,6 +53,9 @@ func (s *Store) Merge(ctx context.Context, split string, all bool) error {
 		if err != nil {
 			return fmt.Errorf("collection %s: merge %s: %w", s.dir, split, err)
 		}
+		if applied {
+			s.ckpt.committed()
+		}
 		if applied && all {
 			return nil
 		}

@@ -48,6 +48,8 @@ type Store struct {
 	// prepared once; see txStmt.
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
+
+	ckpt *checkpointer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -101,6 +103,12 @@ func OpenStore(ctx context.Context, dir string, opts store.Options) (*Store, err
 		s.Close()
 		return nil, err
 	}
+	ckdb, err := openDB(dbPath, true)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.ckpt = startCheckpointer(ckdb, dir)
 	return s, nil
 }
 
@@ -214,6 +222,7 @@ func (s *Store) Close() error {
 			slog.Warn("vector index not saved; it will be rebuilt when next needed", "collection", s.dir, "err", err)
 		}
 	}
+	errs = append(errs, s.ckpt.close())
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}

@@ -279,6 +279,7 @@ func (s *Store) PutVectors(ctx context.Context, model string, vecs []store.Chunk
 	if err != nil {
 		return fmt.Errorf("collection %s: store vectors from %s: %w", s.dir, model, err)
 	}
+	s.ckpt.committed()
 	s.vectorsChanged(emb, splits)
 	return nil
 }

@@ -494,6 +494,7 @@ func (w *writer) Commit(ctx context.Context) error {
 	if err := w.tx.Commit(); err != nil {
 		return fmt.Errorf("collection %s: commit %s: %w", w.s.dir, w.doc.Source, err)
 	}
+	w.s.ckpt.committed()
 	w.s.vectorsChanged(w.emb, w.vectorSplits)
 	w.s.mergeAfterWrite(ctx, w.touched)
 	return nil
@@ -631,6 +632,7 @@ func (s *Store) Delete(ctx context.Context, docIDs ...string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("collection %s: delete %s: %w", s.dir, strings.Join(docIDs, ", "), err)
 	}
+	s.ckpt.committed()
 	s.mergeAfterWrite(ctx, touched)
 	return n, nil
 }
