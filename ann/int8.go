@@ -61,14 +61,7 @@ func Rerank(q []float32, hits []Result, vecs [][]float32, k int) []Result {
 		Normalize(v)
 		out = append(out, Result{Key: h.Key, Score: dot(unit, v)})
 	}
-	// Ties go to the smaller key, so that equal vectors (duplicate chunks)
-	// come back in the same order whatever state the graph is in.
-	slices.SortFunc(out, func(a, b Result) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Key, b.Key)
-	})
+	SortResults(out)
 	if len(out) > k {
 		out = out[:k]
 	}
@@ -105,4 +98,16 @@ func (ix *Index) Holds(key int64, v []float32) (holds, present bool) {
 		}
 	}
 	return true, true
+}
+
+// SortResults orders results best first. Ties go to the smaller key, so
+// that equal vectors (duplicate chunks) come back in the same order
+// whatever state the graph is in.
+func SortResults(rs []Result) {
+	slices.SortFunc(rs, func(a, b Result) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Key, b.Key)
+	})
 }

@@ -7,9 +7,6 @@ var hasAVX2 = cpu.X86.HasAVX2
 //go:noescape
 func dotInt8AVX2(a, b *int8, n int) int32
 
-//go:noescape
-func prefetch(p *int8)
-
 // dotInt8 is the integer dot product of two codes of equal length.
 func dotInt8(a, b []int8) int32 {
 	n := len(a) &^ 31

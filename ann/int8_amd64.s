@@ -37,17 +37,6 @@ loop:
 	MOVL         AX, ret+24(FP)
 	RET
 
-// func prefetch(p *int8)
-// Asks for the first four cache lines of a code; the hardware prefetcher
-// follows on with the rest once it sees the stream.
-TEXT ·prefetch(SB), NOSPLIT, $0-8
-	MOVQ       p+0(FP), AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 64(AX)
-	PREFETCHT0 128(AX)
-	PREFETCHT0 192(AX)
-	RET
-
 // func prefetchLines(p *int8, n int)
 // Asks for n cache lines from p on.
 TEXT ·prefetchLines(SB), NOSPLIT, $0-16

@@ -4,8 +4,6 @@ package ann
 
 func dotInt8(a, b []int8) int32 { return dotInt8Go(a, b) }
 
-func prefetch(*int8) {}
-
 func prefetchLines(*int8, int) {}
 
 func dotNibbles(nib []byte, q []int8) int32 { return dotNibblesGo(nib, q) }

@@ -384,22 +384,14 @@ func scanVectors(ctx context.Context, tx *sql.Tx, emb *embeddingRow, split strin
 		return nil, err
 	}
 	defer rows.Close()
-	// Rank a batch at a time with the best so far, so that memory stays
-	// bounded by the batch, not the split.
+	// Rank a batch at a time and keep the best k of all batches, so that
+	// memory stays bounded by the batch, not the split.
 	var best []ann.Result
-	var bestVecs [][]float32
 	hits, vecs := []ann.Result{}, [][]float32{}
 	rank := func() {
-		hits, vecs = append(hits, best...), append(vecs, bestVecs...)
-		best = ann.Rerank(vec, hits, vecs, k)
-		byKey := make(map[int64][]float32, len(hits))
-		for i, h := range hits {
-			byKey[h.Key] = vecs[i]
-		}
-		bestVecs = bestVecs[:0]
-		for _, h := range best {
-			bestVecs = append(bestVecs, byKey[h.Key])
-		}
+		best = append(best, ann.Rerank(vec, hits, vecs, k)...)
+		ann.SortResults(best)
+		best = best[:min(k, len(best))]
 		hits, vecs = hits[:0], vecs[:0]
 	}
 	for rows.Next() {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -390,5 +392,46 @@ func TestReembedSwitchesModelsOnlyWhenComplete(t *testing.T) {
 	got, err = s.SearchVector(ctx, "chunks", embed48("warehouse Krakow"), 1)
 	if err != nil || len(got) != 1 || got[0].Text != facts[2] {
 		t.Fatalf("search after second switch: %q, %v", texts(got), err)
+	}
+}
+
+// TestExactSearchRanksEveryStoredVector: exact search scans the table in
+// batches; its top 10 is the brute-force top 10 over all of them.
+func TestExactSearchRanksEveryStoredVector(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(5, 6))
+	stored := randomVectors(t, s, 9000, 8, rng, 0) // three batches of the scan
+	cos := func(a, b []float32) float64 {
+		var ab, aa, bb float64
+		for i := range a {
+			ab, aa, bb = ab+float64(a[i])*float64(b[i]), aa+float64(a[i])*float64(a[i]), bb+float64(b[i])*float64(b[i])
+		}
+		return ab / math.Sqrt(aa*bb)
+	}
+	for q := 0; q < 10; q++ {
+		v := make([]float32, 8)
+		for d := range v {
+			v[d] = float32(rng.NormFloat64())
+		}
+		type scored struct {
+			text  string
+			score float64
+		}
+		var all []scored
+		for text, sv := range stored {
+			all = append(all, scored{text, cos(v, sv)})
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i].score > all[j].score })
+		got, err := s.SearchVectorExact(ctx, "chunks", v, 10)
+		if err != nil || len(got) != 10 {
+			t.Fatalf("exact search: %d hits, %v", len(got), err)
+		}
+		for i, p := range got {
+			if math.Abs(p.Score-all[i].score) > 1e-5 {
+				t.Fatalf("query %d hit %d: %q %.6f, want %q %.6f", q, i, p.Text, p.Score, all[i].text, all[i].score)
+			}
+		}
 	}
 }
