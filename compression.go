@@ -2,7 +2,6 @@ package distill
 
 import (
 	"github.com/distill-rag/distill/model/llmcache"
-	_ "github.com/distill-rag/distill/model/rerank" // reranker providers: tei, cohere, jina, vllm
 )
 
 // openCache puts the LLM cache in front of the language model for the

@@ -13,11 +13,8 @@ import (
 	"github.com/distill-rag/distill/compress"
 	"github.com/distill-rag/distill/config"
 	"github.com/distill-rag/distill/model"
-	_ "github.com/distill-rag/distill/model/hashembed" // the toy embedding model, hash:DIM
 	"github.com/distill-rag/distill/retrieve"
 	"github.com/distill-rag/distill/store"
-	_ "github.com/distill-rag/distill/store/sqlite"   // the embedded store
-	_ "github.com/distill-rag/distill/store/weaviate" // weaviate: store URIs
 	"github.com/distill-rag/distill/technique"
 )
 

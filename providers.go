@@ -6,12 +6,7 @@ import (
 	"github.com/distill-rag/distill/answer"
 	"github.com/distill-rag/distill/config"
 	"github.com/distill-rag/distill/model"
-	_ "github.com/distill-rag/distill/model/bedrock" // bedrock:MODEL_ID
 	"github.com/distill-rag/distill/model/embedcache"
-	_ "github.com/distill-rag/distill/model/ollama"    // ollama:MODEL
-	_ "github.com/distill-rag/distill/model/openai"    // openai:MODEL
-	_ "github.com/distill-rag/distill/model/sagemaker" // sagemaker:ENDPOINT
-	_ "github.com/distill-rag/distill/model/tei"       // tei:URL
 )
 
 // withConfig fills what flags and environment left empty from the

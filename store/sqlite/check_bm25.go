@@ -356,7 +356,7 @@ func addChunk(ctx context.Context, tx *sql.Tx, p *Problems, id int64, format str
 	var docID, split string
 	var seq int
 	if tx.QueryRowContext(ctx, `SELECT d.doc_id, c.split, c.seq FROM chunks c JOIN documents d ON d.id = c.document WHERE c.id = ?`, id).Scan(&docID, &split, &seq) == nil {
-		name = ChunkID(docID, split, seq)
+		name = store.ChunkID(docID, split, seq)
 	}
 	p.Add(true, "chunk %s %s", name, fmt.Sprintf(format, args...))
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -65,25 +64,6 @@ func (s *Store) Page(ctx context.Context, docID string, number int) (string, err
 	return text, err
 }
 
-// ChunkID is the public id of a chunk: document id, split and position.
-func ChunkID(docID, split string, seq int) string {
-	return docID + ":" + split + ":" + strconv.Itoa(seq)
-}
-
-// ParseChunkID splits a public chunk id.
-func ParseChunkID(id string) (docID, split string, seq int, err error) {
-	first := strings.IndexByte(id, ':')
-	last := strings.LastIndexByte(id, ':')
-	if first <= 0 || last <= first+1 {
-		return "", "", 0, fmt.Errorf("malformed chunk id %q (want DOC:SPLIT:N)", id)
-	}
-	seq, err = strconv.Atoi(id[last+1:])
-	if err != nil || seq < 0 {
-		return "", "", 0, fmt.Errorf("malformed chunk id %q (want DOC:SPLIT:N)", id)
-	}
-	return id[:first], id[first+1 : last], seq, nil
-}
-
 // passageColumns select a chunk with its page and document; scanPassage reads them.
 // Only the chunk's bytes of the page leave SQLite: a text file's pages are
 // sections of up to 256 KiB, and copying whole pages into Go strings for a
@@ -104,7 +84,7 @@ func scanPassage(sc interface{ Scan(...any) error }) (int64, document.Passage, e
 	if p.Start < 0 || p.End > pageLen || p.Start > p.End {
 		return 0, p, fmt.Errorf("chunk %d has offsets [%d,%d) outside its page of %d bytes", id, p.Start, p.End, pageLen)
 	}
-	p.ChunkID = ChunkID(p.DocID, p.Split, seq)
+	p.ChunkID = store.ChunkID(p.DocID, p.Split, seq)
 	p.Meta = store.DecodeMeta(meta)
 	return id, p, nil
 }
@@ -148,7 +128,7 @@ func placeholders(n int) string {
 func (s *Store) Parents(ctx context.Context, childIDs []string) ([]document.Passage, error) {
 	var out []document.Passage
 	for _, cid := range childIDs {
-		docID, split, seq, err := ParseChunkID(cid)
+		docID, split, seq, err := store.ParseChunkID(cid)
 		if err != nil {
 			return nil, err
 		}

@@ -32,7 +32,7 @@ func (s *Store) SearchText(ctx context.Context, split, query string, k int) ([]d
 	}
 	qtf := map[string]int{}
 	var terms []string
-	for _, t := range QueryTerms(query) {
+	for _, t := range textproc.QueryTerms(query) {
 		if qtf[t] == 0 {
 			terms = append(terms, t)
 		}
@@ -51,17 +51,6 @@ func (s *Store) SearchText(ctx context.Context, split, query string, k int) ([]d
 		return nil, fmt.Errorf("collection %s: search %s: %w", s.dir, split, err)
 	}
 	return out, nil
-}
-
-// QueryTerms analyzes a query for BM25: the index's analysis, without the
-// words that only shape a question ("how", "did", "does", "what", pronouns),
-// which would otherwise match prose everywhere. A query made only of such
-// words keeps them.
-func QueryTerms(query string) []string {
-	if terms := textproc.Content.Terms(query); len(terms) > 0 {
-		return terms
-	}
-	return textproc.English.Terms(query)
 }
 
 func (s *Store) searchText(ctx context.Context, tx *sql.Tx, split string, terms []string, qtf map[string]int, k int) ([]document.Passage, error) {

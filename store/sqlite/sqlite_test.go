@@ -83,7 +83,7 @@ func bruteBM25(texts map[string]string, query string) map[string]float64 {
 	n := float64(len(texts))
 	avgdl := float64(total) / n
 	qtf := map[string]int{}
-	for _, term := range sqlite.QueryTerms(query) {
+	for _, term := range textproc.QueryTerms(query) {
 		qtf[term]++
 	}
 	scores := map[string]float64{}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/distill-rag/distill/ann"
+	"github.com/distill-rag/distill/store"
 )
 
 // vectorIndex checks the stored vectors against the chunks and the recorded
@@ -116,7 +117,7 @@ func (vectorIndexCheck) Check(ctx context.Context, s *Store, tx *sql.Tx, p *Prob
 			var docID, split string
 			var seq int
 			if tx.QueryRowContext(ctx, `SELECT d.doc_id, c.split, c.seq FROM chunks c JOIN documents d ON d.id = c.document WHERE c.id = ?`, g.example).Scan(&docID, &split, &seq) == nil {
-				name = ChunkID(docID, split, seq)
+				name = store.ChunkID(docID, split, seq)
 			}
 			p.Add(false, "%d vectors of %s have %d bytes, not the %d of its %d dimensions (e.g. chunk %s); remove that document (distill rm) and ingest it again",
 				g.n, g.model, 4*g.dim+g.odd, 4*g.recorded, g.recorded, name)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/distill-rag/distill/document"
 	"github.com/distill-rag/distill/store"
-	"github.com/distill-rag/distill/store/sqlite"
 )
 
 var docProps = []string{propKind, propDocID, propSource, propGen, propTitle, propType, propHash, propSize, propMeta, propPages, propChunks, propIngested, propLayout}
@@ -174,7 +173,7 @@ func passageOf(props map[string]any) document.Passage {
 		Text:   str(props[propText]),
 		Meta:   store.DecodeMeta(str(props[propMeta])),
 	}
-	p.ChunkID = sqlite.ChunkID(p.DocID, p.Split, int(num(props[propSeq])))
+	p.ChunkID = store.ChunkID(p.DocID, p.Split, int(num(props[propSeq])))
 	return p
 }
 
@@ -214,7 +213,7 @@ func (s *Store) Parents(ctx context.Context, childIDs []string) ([]document.Pass
 	var docIDs []string
 	seen := map[string]bool{}
 	for i, cid := range childIDs {
-		docID, split, seq, err := sqlite.ParseChunkID(cid)
+		docID, split, seq, err := store.ParseChunkID(cid)
 		if err != nil {
 			return nil, err
 		}
@@ -318,17 +317,17 @@ func (s *Store) ExportDocument(ctx context.Context, docID string) (store.Exporte
 		for seq := 0; seq < rec.layout.Splits[sp.Name]; seq++ {
 			r, ok := found2[s.chunkUUID(docID, rec.gen, sp.Name, seq)]
 			if !ok {
-				return ed, s.fail("export "+rec.info.Source, fmt.Errorf("chunk %s is missing", sqlite.ChunkID(docID, sp.Name, seq)))
+				return ed, s.fail("export "+rec.info.Source, fmt.Errorf("chunk %s is missing", store.ChunkID(docID, sp.Name, seq)))
 			}
 			pi, ok := pageIdx[int(num(r.Properties[propPage]))]
 			if !ok {
-				return ed, s.fail("export "+rec.info.Source, fmt.Errorf("chunk %s names a page the document does not have", sqlite.ChunkID(docID, sp.Name, seq)))
+				return ed, s.fail("export "+rec.info.Source, fmt.Errorf("chunk %s names a page the document does not have", store.ChunkID(docID, sp.Name, seq)))
 			}
 			c := store.Chunk{Split: sp.Name, Start: int(num(r.Properties[propStart])), End: int(num(r.Properties[propEnd])), Parent: -1}
 			if ps := int(num(r.Properties[propParentSeq])); sp.Parent != "" && ps >= 0 {
 				pl, ok := at[key{sp.Parent, ps}]
 				if !ok || pl.page != pi {
-					return ed, s.fail("export "+rec.info.Source, fmt.Errorf("chunk %s names a parent that is not on its page", sqlite.ChunkID(docID, sp.Name, seq)))
+					return ed, s.fail("export "+rec.info.Source, fmt.Errorf("chunk %s names a parent that is not on its page", store.ChunkID(docID, sp.Name, seq)))
 				}
 				c.Parent = pl.idx
 			}

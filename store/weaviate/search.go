@@ -11,7 +11,7 @@ import (
 
 	"github.com/distill-rag/distill/document"
 	"github.com/distill-rag/distill/store"
-	"github.com/distill-rag/distill/store/sqlite"
+	"github.com/distill-rag/distill/textproc"
 )
 
 // searchSplit checks that split can be searched.
@@ -28,7 +28,7 @@ func (s *Store) searchSplit(split string) error {
 
 // queryText is the query in the analysis the chunks' terms were indexed
 // with (see the terms property).
-func queryText(query string) string { return strings.Join(sqlite.QueryTerms(query), " ") }
+func queryText(query string) string { return strings.Join(textproc.QueryTerms(query), " ") }
 
 // SearchText ranks the chunks of split against query with Weaviate's BM25.
 func (s *Store) SearchText(ctx context.Context, split, query string, k int) ([]document.Passage, error) {

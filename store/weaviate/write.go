@@ -15,7 +15,6 @@ import (
 
 	"github.com/distill-rag/distill/document"
 	"github.com/distill-rag/distill/store"
-	"github.com/distill-rag/distill/store/sqlite"
 	"github.com/distill-rag/distill/textproc"
 )
 
@@ -142,7 +141,7 @@ func (w *writer) addPage(ctx context.Context, page document.Page, chunks []store
 		}
 		obj := &models.Object{Class: s.names.chunk, ID: strfmtUUID(s.chunkUUID(w.doc.ID, w.gen, c.Split, seq)), Properties: props}
 		if c.Vector != nil && sp.Search && w.model != "" {
-			if err := s.checkVector(ctx, w.model, c.Vector, sqlite.ChunkID(w.doc.ID, c.Split, seq)); err != nil {
+			if err := s.checkVector(ctx, w.model, c.Vector, store.ChunkID(w.doc.ID, c.Split, seq)); err != nil {
 				return err
 			}
 			obj.Vectors = models.Vectors{VectorName: c.Vector}

@@ -1,0 +1,4 @@
+package eval
+
+// The tests open collections and models by URI, as the distill command does.
+import _ "github.com/distill-rag/distill/all"
