@@ -206,3 +206,23 @@ func TestParsePageRange(t *testing.T) {
 func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
+
+// PDFium marks a hyphen at a line end as soft; the loader keeps it for
+// compounds and drops it for broken words, and mends number ranges.
+func TestPDFLineEndHyphens(t *testing.T) {
+	dir := t.TempDir()
+	path := testsupport.PDF(t, dir, "hyphens.pdf", "", "Demand was high. We grew the high-\ndemand items and year-over-\nyear sales of 300-\n400 million, cut trans-\nportation costs, kept Frustration-\nFree packaging and self-\nsufficient teams.")
+	_, pages, err := load(t, path, loader.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := pages[0].Text
+	for _, want := range []string{"high-demand", "year-over-year", "300-400 million", "transportation", "Frustration-Free", "self-sufficient"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("page text lacks %q:\n%q", want, text)
+		}
+	}
+	if strings.ContainsRune(text, '\x02') {
+		t.Errorf("a soft hyphen mark is left: %q", text)
+	}
+}

@@ -106,11 +106,37 @@ func (pdfFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *docum
 			inst.Close()
 		}
 	}()
-	err = loadPDF(ctx, inst, r, size, doc, opts, emit)
+	// The pages are kept until the document is read, so that its soft
+	// hyphens are decided with the whole document's vocabulary.
+	var pages []document.Page
+	err = loadPDF(ctx, inst, r, size, doc, opts, func(p document.Page) error {
+		pages = append(pages, p)
+		return nil
+	})
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return emitResolvingHyphens(pages, emit)
+}
+
+// emitResolvingHyphens emits a document's pages with each soft hyphen
+// decided (see hyphenResolver).
+func emitResolvingHyphens(pages []document.Page, emit EmitFunc) error {
+	texts := make([]string, len(pages))
+	for i, p := range pages {
+		texts[i] = p.Text
+	}
+	h := newHyphenResolver(texts)
+	for _, p := range pages {
+		p.Text = h.resolve(p.Text)
+		if err := emit(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func loadPDF(ctx context.Context, inst pdfium.Pdfium, r io.ReaderAt, size int64, doc *document.Document, opts Options, emit EmitFunc) error {
@@ -164,16 +190,18 @@ func describePDFError(err error) string {
 	return err.Error()
 }
 
-// cleanPDFText normalizes PDFium's page text: CRLF line ends become LF, and
-// the markers PDFium uses for soft hyphens and unknown glyphs are dropped.
+// cleanPDFText normalizes PDFium's page text: CRLF line ends become LF, a
+// number range broken at a line end is mended ("300-\n400" to "300-400"),
+// and the markers PDFium uses for unknown glyphs are dropped. Soft hyphens
+// stay, for emitResolvingHyphens to decide with the whole document.
 func cleanPDFText(s string) string {
-	s = normalizeNewlines(s)
+	s = joinBrokenNumbers(normalizeNewlines(s))
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	return strings.Map(func(r rune) rune {
 		switch r {
-		case 0, 0x02, 0xFFFE, 0xFFFF:
+		case 0, 0xFFFE, 0xFFFF:
 			return -1
 		}
 		return r
