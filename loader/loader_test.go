@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -224,5 +225,26 @@ func TestPDFLineEndHyphens(t *testing.T) {
 	}
 	if strings.ContainsRune(text, '\x02') {
 		t.Errorf("a soft hyphen mark is left: %q", text)
+	}
+}
+
+// Running headers and page numbers of a PDF are not in its page texts.
+func TestPDFDropsRunningHeadersAndPageNumbers(t *testing.T) {
+	dir := t.TempDir()
+	path := testsupport.PDF(t, dir, "report.pdf", "",
+		"Example Co. Annual Report 2022\nRevenue grew in every segment and our customers\n1",
+		"Example Co. Annual Report 2022\nkept buying more each quarter.\n2",
+		"Example Co. Annual Report 2022\nWe thank them.\n3")
+	_, pages, err := load(t, path, loader.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages {
+		if strings.Contains(p.Text, "Annual Report") || strings.HasSuffix(strings.TrimSpace(p.Text), strconv.Itoa(p.Number)) {
+			t.Errorf("page %d keeps its header or number: %q", p.Number, p.Text)
+		}
+	}
+	if !strings.Contains(pages[1].Text, "kept buying more") {
+		t.Errorf("page 2 lost its text: %q", pages[1].Text)
 	}
 }

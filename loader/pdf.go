@@ -122,16 +122,18 @@ func (pdfFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *docum
 	return emitResolvingHyphens(pages, emit)
 }
 
-// emitResolvingHyphens emits a document's pages with each soft hyphen
-// decided (see hyphenResolver).
+// emitResolvingHyphens emits a document's pages without their running
+// headers, footers and page numbers (see dropFurniture), and with each soft
+// hyphen decided (see hyphenResolver).
 func emitResolvingHyphens(pages []document.Page, emit EmitFunc) error {
 	texts := make([]string, len(pages))
 	for i, p := range pages {
 		texts[i] = p.Text
 	}
+	texts = dropFurniture(texts)
 	h := newHyphenResolver(texts)
-	for _, p := range pages {
-		p.Text = h.resolve(p.Text)
+	for i, p := range pages {
+		p.Text = h.resolve(texts[i])
 		if err := emit(p); err != nil {
 			return err
 		}
