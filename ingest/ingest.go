@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -132,6 +133,9 @@ func (in *Ingester) Ingest(ctx context.Context, paths []string, opts Options) (*
 		return nil, err
 	}
 	files, early := Walk(paths)
+	if len(files) > 1 {
+		defer in.beginBulk(ctx)()
+	}
 	var total int64
 	for _, f := range files {
 		total += f.size
@@ -180,6 +184,33 @@ feed:
 		return rep, err
 	}
 	return rep, nil
+}
+
+// bulkWriter is a store that can put off index upkeep over a run of many
+// documents (the embedded store merges its BM25 segments once at the end
+// instead of after every document).
+type bulkWriter interface {
+	BeginBulk(ctx context.Context) (end func(context.Context) error, err error)
+}
+
+// beginBulk starts a bulk run when the store has them, and returns what
+// ends it. Upkeep that fails, or is cut short by an interrupt, is only
+// postponed: later writes do it.
+func (in *Ingester) beginBulk(ctx context.Context) func() {
+	bw, ok := in.Store.(bulkWriter)
+	if !ok {
+		return func() {}
+	}
+	end, err := bw.BeginBulk(ctx)
+	if err != nil {
+		slog.Warn("bulk write not started; indexes are kept up after every document", "err", err)
+		return func() {}
+	}
+	return func() {
+		if err := end(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("index upkeep after the run failed; later writes retry it", "err", err)
+		}
+	}
 }
 
 type file struct {

@@ -41,6 +41,9 @@ func (in *Ingester) Records(ctx context.Context, recs []Record, opts Options) (*
 	if err := CheckSplits(in.Splits); err != nil {
 		return nil, err
 	}
+	if len(recs) > 1 {
+		defer in.beginBulk(ctx)()
+	}
 	rep := &Report{Files: make([]FileResult, 0, len(recs))}
 	var done int
 	var doneBytes, total int64

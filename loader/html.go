@@ -70,7 +70,8 @@ func (htmlFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *docu
 			if doc.Title == "" {
 				doc.Title = strings.TrimSpace(collapseSpace(h1.String()))
 			}
-			return readPages(ctx, strings.NewReader(tidyLines(out.String())), emit)
+			tidy := tidyLines(out.String())
+			return readPages(ctx, strings.NewReader(tidy), int64(len(tidy)), emit)
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, _ := z.TagName()
 			tag := string(name)

@@ -5,7 +5,6 @@
 package loader
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -127,8 +126,12 @@ func Hash(path string) (string, int64, error) {
 		return "", 0, err
 	}
 	defer f.Close()
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
 	h := sha256.New()
-	n, err := io.Copy(h, bufio.NewReaderSize(f, 1<<20))
+	n, err := io.CopyBuffer(h, f, make([]byte, bufferFor(size, 1<<20)))
 	if err != nil {
 		return "", 0, err
 	}

@@ -27,7 +27,7 @@ func (markdownFormat) Name() string { return "markdown" }
 var markdownParser = goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough)).Parser()
 
 func (markdownFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *document.Document, opts Options, emit EmitFunc) error {
-	rd, err := decodedReader(io.NewSectionReader(r, 0, size))
+	rd, err := decodedReader(io.NewSectionReader(r, 0, size), size)
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func (markdownFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *
 	var out strings.Builder
 	root := markdownParser.Parse(text.NewReader(src))
 	renderMarkdown(&out, root, src, doc)
-	return readPages(ctx, strings.NewReader(out.String()), emit)
+	return readPages(ctx, strings.NewReader(out.String()), int64(out.Len()), emit)
 }
 
 func renderMarkdown(out *strings.Builder, root ast.Node, src []byte, doc *document.Document) {

@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -42,7 +43,9 @@ func main() {
 	rounds := flag.Int("rounds", 2, "ingest rounds per engine, alternating")
 	queries := flag.Int("queries", 0, "queries to time (0: every judged query)")
 	work := flag.String("work", "", "scratch directory (default a temporary one)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of distill's ingest to this file")
 	flag.Parse()
+	cpuProfile = *profile
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "peers: -beir DIR is required")
 		os.Exit(2)
@@ -198,7 +201,22 @@ func cpuNow() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// cpuProfile, when set, is where the first distill ingest's CPU profile goes.
+var cpuProfile string
+
 func ingestDistill(ctx context.Context, files, db string) (time.Duration, *distill.Engine, error) {
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return 0, nil, err
+		}
+		pprof.StartCPUProfile(f)
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+			cpuProfile = ""
+		}()
+	}
 	cfg, err := eval.BEIRConfig(nil)
 	if err != nil {
 		return 0, nil, err

@@ -195,12 +195,29 @@ func mergeBlocks(srcs []blockSource, offsets []int64, live func(chunk int64) boo
 		list     []byte // the merged postings of the current term
 		prevTerm []byte
 	)
+	// The cursors at the smallest current term: for a tiered merge of a
+	// few segments a scan of all of them beats a heap; a bulk run's merge
+	// of a thousand segments needs the heap.
+	var heap *cursorHeap
+	if len(cursors) > heapFrom {
+		heap = newCursorHeap(cursors)
+	}
+	var at []int
 	for {
-		// The smallest current term; k is small, so a scan beats a heap.
 		var term []byte
-		for _, c := range cursors {
-			if t := c.term(); t != nil && (term == nil || bytes.Compare(t, term) < 0) {
-				term = t
+		at = at[:0]
+		if heap != nil {
+			term, at = heap.smallest(at)
+		} else {
+			for _, c := range cursors {
+				if t := c.term(); t != nil && (term == nil || bytes.Compare(t, term) < 0) {
+					term = t
+				}
+			}
+			for i, c := range cursors {
+				if t := c.term(); t != nil && bytes.Equal(t, term) {
+					at = append(at, i)
+				}
 			}
 		}
 		if term == nil {
@@ -213,11 +230,8 @@ func mergeBlocks(srcs []blockSource, offsets []int64, live func(chunk int64) boo
 		list = list[:0]
 		count := 0
 		last := int64(-1) // the merged list's last chunk
-		for i, c := range cursors {
-			t := c.term()
-			if t == nil || !bytes.Equal(t, prevTerm) {
-				continue
-			}
+		for _, i := range at {
+			c := cursors[i]
 			bt := c.terms[c.at]
 			var err error
 			if live == nil {
@@ -235,8 +249,102 @@ func mergeBlocks(srcs []blockSource, offsets []int64, live func(chunk int64) boo
 				return nil, fmt.Errorf("segment %d: %w", i, err)
 			}
 		}
+		if heap != nil {
+			heap.push(at)
+		}
 		if count > 0 {
 			bw.add(prevTerm, count, list)
+		}
+	}
+}
+
+// heapFrom is the number of segments above which mergeBlocks keeps its
+// cursors in a heap.
+const heapFrom = 16
+
+// cursorHeap is a binary min-heap of cursor indexes by current term (ties
+// by index, so that a term's postings are appended in segment order).
+type cursorHeap struct {
+	cursors []*segmentCursor
+	idx     []int
+}
+
+func newCursorHeap(cursors []*segmentCursor) *cursorHeap {
+	h := &cursorHeap{cursors: cursors}
+	for i, c := range cursors {
+		if c.term() != nil {
+			h.idx = append(h.idx, i)
+		}
+	}
+	for i := len(h.idx)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+	return h
+}
+
+func (h *cursorHeap) less(a, b int) bool {
+	ia, ib := h.idx[a], h.idx[b]
+	if c := bytes.Compare(h.cursors[ia].term(), h.cursors[ib].term()); c != 0 {
+		return c < 0
+	}
+	return ia < ib
+}
+
+func (h *cursorHeap) down(i int) {
+	n := len(h.idx)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			return
+		}
+		h.idx[i], h.idx[m] = h.idx[m], h.idx[i]
+		i = m
+	}
+}
+
+func (h *cursorHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			return
+		}
+		h.idx[i], h.idx[p] = h.idx[p], h.idx[i]
+		i = p
+	}
+}
+
+// smallest pops every cursor at the smallest term, appending their indexes
+// to at in increasing order, and returns the term (nil when all are done).
+// The term aliases a cursor's block: it is valid until the cursors advance.
+func (h *cursorHeap) smallest(at []int) ([]byte, []int) {
+	if len(h.idx) == 0 {
+		return nil, at
+	}
+	term := h.cursors[h.idx[0]].term()
+	for len(h.idx) > 0 && bytes.Equal(h.cursors[h.idx[0]].term(), term) {
+		at = append(at, h.idx[0])
+		last := len(h.idx) - 1
+		h.idx[0] = h.idx[last]
+		h.idx = h.idx[:last]
+		h.down(0)
+	}
+	// Popped in (term, index) order: at is increasing already.
+	return term, at
+}
+
+// push puts back the cursors of at that still have terms.
+func (h *cursorHeap) push(at []int) {
+	for _, i := range at {
+		if h.cursors[i].term() != nil {
+			h.idx = append(h.idx, i)
+			h.up(len(h.idx) - 1)
 		}
 	}
 }

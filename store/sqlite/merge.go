@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -24,9 +25,22 @@ const mergeFactor = 8
 // are still as they were read (segments are immutable but for their count
 // of deleted chunks), and otherwise the merge is planned again.
 func (s *Store) Merge(ctx context.Context, split string, all bool) error {
+	return s.merge(ctx, split, mergeScope{all: all})
+}
+
+// mergeScope says which segments a merge may take: the tiered choice, all
+// of them, or (since > 0) every segment from chunk id since on, which a
+// bulk run wrote (see BeginBulk).
+type mergeScope struct {
+	all   bool
+	since int64
+}
+
+func (s *Store) merge(ctx context.Context, split string, scope mergeScope) error {
+	all := scope.all || scope.since > 0 // one merge, then done
 	s.prepareWrites(ctx)
 	for round := 0; round < 64; round++ {
-		plan, err := s.planMerge(ctx, split, all)
+		plan, err := s.planMerge(ctx, split, scope)
 		if err != nil {
 			return fmt.Errorf("collection %s: merge %s: %w", s.dir, split, err)
 		}
@@ -78,7 +92,7 @@ type segmentInfo struct {
 // pickMerge chooses the segments to merge next, or none. Segments of a
 // split cover disjoint ranges of chunk ids; only neighbours are merged, so
 // that a merged segment is a range again.
-func pickMerge(ctx context.Context, tx *sql.Tx, split string, all bool) ([]segmentInfo, error) {
+func pickMerge(ctx context.Context, tx *sql.Tx, split string, scope mergeScope) ([]segmentInfo, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, first, last, chunks, deleted FROM bm25_segments WHERE split = ? ORDER BY first`, split)
 	if err != nil {
 		return nil, err
@@ -96,7 +110,14 @@ func pickMerge(ctx context.Context, tx *sql.Tx, split string, all bool) ([]segme
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if all {
+	if scope.since > 0 {
+		i, _ := slices.BinarySearchFunc(segs, scope.since, func(si segmentInfo, id int64) int { return cmp.Compare(si.first, id) })
+		if len(segs)-i < 2 {
+			return nil, nil
+		}
+		return segs[i:], nil
+	}
+	if scope.all {
 		if len(segs) < 2 && (len(segs) == 0 || segs[0].deleted == 0) {
 			return nil, nil
 		}
@@ -146,13 +167,13 @@ func pickMerge(ctx context.Context, tx *sql.Tx, split string, all bool) ([]segme
 // postings, from a read transaction; nil means nothing to merge. The
 // segments' blocks are read side by side, in term order, and merged term by
 // term (mergeBlocks).
-func (s *Store) planMerge(ctx context.Context, split string, all bool) (*mergePlan, error) {
+func (s *Store) planMerge(ctx context.Context, split string, scope mergeScope) (*mergePlan, error) {
 	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	segs, err := pickMerge(ctx, tx, split, all)
+	segs, err := pickMerge(ctx, tx, split, scope)
 	if err != nil || len(segs) == 0 {
 		return nil, err
 	}

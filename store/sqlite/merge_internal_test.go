@@ -36,7 +36,7 @@ func TestMergePlanGoesStale(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			plan, err := s.planMerge(ctx, "chunks", true)
+			plan, err := s.planMerge(ctx, "chunks", mergeScope{all: true})
 			if err != nil || plan == nil || len(plan.segs) != 3 {
 				t.Fatalf("plan: %+v, %v", plan, err)
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
+	"strings"
 )
 
 // A segment's postings are stored as a few large blocks rather than one row
@@ -168,16 +169,28 @@ func (s *segmentPostings) blocks() []block {
 		sc.buf = buf
 		bw.addString(s.dict.names[id], len(ps), buf)
 	}
-	order, rank := s.dict.sorted()
-	if len(used)*8 >= len(order) {
+	switch d := s.dict; {
+	case len(used)*8 >= n:
 		// Most of the dictionary is used: walk it in order.
+		order, _ := d.sorted()
 		for _, id := range order {
 			if counts[id] > 0 {
 				add(id)
 			}
 		}
-	} else {
+	case d.sortedN == n:
+		// The dictionary's order is known: sort by rank, comparing numbers.
+		rank := d.rank
 		slices.SortFunc(used, func(a, b int32) int { return int(rank[a]) - int(rank[b]) })
+		for _, id := range used {
+			add(id)
+		}
+	default:
+		// A small segment with terms the order does not hold yet: sorting
+		// its own terms costs less than merging them into the order of the
+		// whole vocabulary, which grows with every document of a run.
+		names := d.names
+		slices.SortFunc(used, func(a, b int32) int { return strings.Compare(names[a], names[b]) })
 		for _, id := range used {
 			add(id)
 		}

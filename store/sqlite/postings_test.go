@@ -97,6 +97,15 @@ func TestBlocks(t *testing.T) {
 	}
 }
 
+// spaced is n segment offsets step chunks apart.
+func spaced(n int, step int64) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = int64(i) * step
+	}
+	return out
+}
+
 // memBlocks is a blockSource over blocks in memory.
 type memBlocks []block
 
@@ -124,6 +133,9 @@ func TestMergeBlocksEqualsAdd(t *testing.T) {
 		{"eight", []int64{0, 60, 120, 180, 240, 300, 360, 420}, false},
 		{"deleted chunks", []int64{0, 50, 100}, true},
 		{"deleted, gaps", []int64{3, 1000, 1 << 30}, true},
+		// More than heapFrom segments: the merge keeps its cursors in a heap.
+		{"a bulk run's forty", spaced(40, 50), false},
+		{"a bulk run's forty, deleted chunks", spaced(40, 50), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

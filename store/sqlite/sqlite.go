@@ -50,6 +50,8 @@ type Store struct {
 	stmts  map[string]*sql.Stmt
 
 	ckpt *checkpointer
+
+	bulk bulkState
 }
 
 var _ store.Store = (*Store)(nil)

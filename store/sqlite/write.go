@@ -496,7 +496,7 @@ func (w *writer) Commit(ctx context.Context) error {
 	}
 	w.s.ckpt.committed()
 	w.s.vectorsChanged(w.emb, w.vectorSplits)
-	w.s.mergeAfterWrite(ctx, w.touched)
+	w.s.mergeAfterWrite(ctx, w.touched, w.base)
 	return nil
 }
 
@@ -526,17 +526,23 @@ func (w *writer) Rollback() error {
 	return w.rollback()
 }
 
-// mergeAfterWrite compacts the BM25 segments of the splits a write touched,
+// mergeAfterWrite compacts the BM25 segments of the splits a write touched
+// (whose new segments start at chunk id first; 0 for a write that added
+// none),
 // each split in its own goroutine: their merges are computed in parallel and
 // written one after the other. The write is already committed; a failed
 // merge only leaves more segments to read, and the next write tries again.
-func (s *Store) mergeAfterWrite(ctx context.Context, splits map[string]bool) {
+func (s *Store) mergeAfterWrite(ctx context.Context, splits map[string]bool, first int64) {
 	var wg sync.WaitGroup
 	for split := range splits {
+		scope, merge := s.bulk.wrote(split, first)
+		if !merge {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.Merge(ctx, split, false); err != nil {
+			if err := s.merge(ctx, split, scope); err != nil {
 				slog.Warn("BM25 segment merge failed; it will be retried", "collection", s.dir, "split", split, "err", err)
 			}
 		}()
@@ -633,6 +639,6 @@ func (s *Store) Delete(ctx context.Context, docIDs ...string) (int, error) {
 		return 0, fmt.Errorf("collection %s: delete %s: %w", s.dir, strings.Join(docIDs, ", "), err)
 	}
 	s.ckpt.committed()
-	s.mergeAfterWrite(ctx, touched)
+	s.mergeAfterWrite(ctx, touched, 0)
 	return n, nil
 }
