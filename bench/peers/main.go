@@ -44,8 +44,9 @@ func main() {
 	queries := flag.Int("queries", 0, "queries to time (0: every judged query)")
 	work := flag.String("work", "", "scratch directory (default a temporary one)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of distill's ingest to this file")
+	qprofile := flag.String("queryprofile", "", "write a CPU profile of distill's queries (k=100, every judged query 20 times) to this file")
 	flag.Parse()
-	cpuProfile = *profile
+	cpuProfile, queryProfile = *profile, *qprofile
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "peers: -beir DIR is required")
 		os.Exit(2)
@@ -128,46 +129,56 @@ func run(ctx context.Context, dir string, rounds, nq int, work string) error {
 		}
 		return ids, nil
 	}
-	bleveSearch := func(q string, k int) ([]string, error) {
-		req := bleve.NewSearchRequestOptions(bleve.NewMatchQuery(q), k, 0, false)
-		res, err := bIdx.Search(req)
-		if err != nil {
-			return nil, err
+	bleveSearch := func(fields []string) func(q string, k int) ([]string, error) {
+		return func(q string, k int) ([]string, error) {
+			req := bleve.NewSearchRequestOptions(bleve.NewMatchQuery(q), k, 0, false)
+			req.Fields = fields
+			res, err := bIdx.Search(req)
+			if err != nil {
+				return nil, err
+			}
+			ids := make([]string, len(res.Hits))
+			for i, h := range res.Hits {
+				ids[i] = h.ID
+			}
+			return ids, nil
 		}
-		ids := make([]string, len(res.Hits))
-		for i, h := range res.Hits {
-			ids[i] = h.ID
-		}
-		return ids, nil
 	}
+	if queryProfile != "" {
+		if err := profileQueries(queryProfile, ds, qids, distillSearch); err != nil {
+			return err
+		}
+	}
+	// distill returns each hit with its text, as a RAG engine needs it;
+	// bleve is timed both returning ids only and loading the stored text.
+	bt := &result{name: "bleve, with text", ingestCPU: b.ingestCPU, bytes: b.bytes}
+	engines := []struct {
+		r      *result
+		search func(string, int) ([]string, error)
+	}{{d, distillSearch}, {b, bleveSearch(nil)}, {bt, bleveSearch([]string{"text"})}}
 	for _, k := range []int{10, 100} {
-		// Alternate query by query so load changes touch both.
-		var dl, bl []time.Duration
+		// Alternate query by query so load changes touch every engine.
+		lat := make([][]time.Duration, len(engines))
 		for _, id := range qids {
 			q := ds.Queries[id]
-			t := time.Now()
-			if _, err := distillSearch(q, k); err != nil {
-				return err
+			for i, e := range engines {
+				t := time.Now()
+				if _, err := e.search(q, k); err != nil {
+					return err
+				}
+				lat[i] = append(lat[i], time.Since(t))
 			}
-			dl = append(dl, time.Since(t))
-			t = time.Now()
-			if _, err := bleveSearch(q, k); err != nil {
-				return err
-			}
-			bl = append(bl, time.Since(t))
 		}
-		setLatency(d, k, dl)
-		setLatency(b, k, bl)
+		for i, e := range engines {
+			setLatency(e.r, k, lat[i])
+		}
 	}
-	var err1 error
-	d.ndcg, err1 = ndcg(ds, qids, distillSearch)
-	if err1 != nil {
-		return err1
+	for _, e := range engines {
+		if e.r.ndcg, err = ndcg(ds, qids, e.search); err != nil {
+			return err
+		}
 	}
-	if b.ndcg, err = ndcg(ds, qids, bleveSearch); err != nil {
-		return err
-	}
-	report(ds, len(qids), rounds, d, b)
+	report(ds, len(qids), rounds, d, b, bt)
 	return nil
 }
 
@@ -201,8 +212,27 @@ func cpuNow() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// cpuProfile, when set, is where the first distill ingest's CPU profile goes.
-var cpuProfile string
+// cpuProfile, when set, is where the first distill ingest's CPU profile
+// goes; queryProfile, where distill's queries' goes.
+var cpuProfile, queryProfile string
+
+func profileQueries(path string, ds *eval.Dataset, qids []string, search func(string, int) ([]string, error)) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	pprof.StartCPUProfile(f)
+	defer pprof.StopCPUProfile()
+	for r := 0; r < 20; r++ {
+		for _, id := range qids {
+			if _, err := search(ds.Queries[id], 100); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 func ingestDistill(ctx context.Context, files, db string) (time.Duration, *distill.Engine, error) {
 	if cpuProfile != "" {
@@ -299,7 +329,7 @@ func dirSize(dir string) int64 {
 	return n
 }
 
-func report(ds *eval.Dataset, nq, rounds int, d, b *result) {
+func report(ds *eval.Dataset, nq, rounds int, d *result, peers ...*result) {
 	var load string
 	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
 		load = strings.Join(strings.Fields(string(data))[:3], " ")
@@ -307,13 +337,16 @@ func report(ds *eval.Dataset, nq, rounds int, d, b *result) {
 	fmt.Printf("# %s: %d documents, %d queries timed, %d ingest rounds each, alternating; load %s\n\n", ds.Name, len(ds.Corpus), nq, rounds, load)
 	fmt.Println("| | ingest CPU (s) | index size (MB) | p50 k=10 (ms) | p99 k=10 | p50 k=100 | p99 k=100 | nDCG@10 |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
-	for _, r := range []*result{d, b} {
+	for _, r := range append([]*result{d}, peers...) {
 		fmt.Printf("| %s | %s | %.1f | %s | %s | %s | %s | %.4f |\n", r.name, cpus(r.ingestCPU), float64(r.bytes)/1e6,
 			ms(r.p50[10]), ms(r.p99[10]), ms(r.p50[100]), ms(r.p99[100]), r.ndcg)
 	}
-	fmt.Printf("\nratios distill/bleve: ingest CPU %.2fx (best rounds), query p50 k=10 %.2fx, k=100 %.2fx\n",
-		best(d.ingestCPU).Seconds()/best(b.ingestCPU).Seconds(),
-		float64(d.p50[10])/float64(b.p50[10]), float64(d.p50[100])/float64(b.p50[100]))
+	fmt.Println()
+	for _, p := range peers {
+		fmt.Printf("distill / %s: ingest CPU %.2fx (best rounds), query p50 k=10 %.2fx, k=100 %.2fx\n", p.name,
+			best(d.ingestCPU).Seconds()/best(p.ingestCPU).Seconds(),
+			float64(d.p50[10])/float64(p.p50[10]), float64(d.p50[100])/float64(p.p50[100]))
+	}
 }
 
 func cpus(ds []time.Duration) string {
