@@ -195,13 +195,32 @@ func splitWarnings(configured, recorded []store.Split) []string {
 
 // Close releases the collection.
 func (e *Engine) Close() error {
+	e.closeModels()
+	return e.store.Close()
+}
+
+func (e *Engine) closeModels() {
 	if c, ok := e.embedder.(io.Closer); ok {
 		c.Close() // an in-process model's memory
 	}
 	if e.embedCache != nil {
 		e.embedCache.Close()
 	}
-	return e.store.Close()
+}
+
+// ErrCannotDestroy is returned by Destroy for a store that cannot remove
+// its collection.
+var ErrCannotDestroy = errors.New("this store cannot delete its collection")
+
+// Destroy closes the engine and deletes its collection with everything the
+// store keeps for it (see store.Destroyer). The engine is unusable after.
+func (e *Engine) Destroy(ctx context.Context) error {
+	d, ok := e.store.(store.Destroyer)
+	if !ok {
+		return fmt.Errorf("collection %s: %w", e.DB(), ErrCannotDestroy)
+	}
+	e.closeModels()
+	return d.Destroy(ctx)
 }
 
 // DB returns the collection's location, without secrets a URI may hold.

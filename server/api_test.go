@@ -122,6 +122,11 @@ func TestCollections(t *testing.T) {
 			}
 		})
 	}
+	// The vector index files go with the collection (an index of a
+	// collection that had vectors; its contents do not matter here).
+	index := filepath.Join(e.cfg.DataDir, "letters", "index")
+	os.MkdirAll(index, 0o755)
+	os.WriteFile(filepath.Join(index, "1-6368756e6b73.hnsw"), []byte("index"), 0o644)
 	var del map[string]string
 	e.do("DELETE", "/v1/collections/letters", nil).ok(t, 200, &del)
 	if del["deleted"] != "letters" {
@@ -131,6 +136,11 @@ func TestCollections(t *testing.T) {
 		t.Errorf("the collection directory remains: %v", err)
 	}
 	e.do("GET", "/v1/collections/letters", nil).ok(t, 404, nil)
+	// The name can be created again, empty.
+	e.do("POST", "/v1/collections", map[string]string{"name": "letters"}).ok(t, 201, &c)
+	if c.Documents != 0 {
+		t.Errorf("created again: %+v", c)
+	}
 	if data, err := os.ReadFile(filepath.Join(e.cfg.DataDir, "notes", "todo.txt")); err != nil || string(data) != "keep me" {
 		t.Errorf("a foreign file was touched: %q %v", data, err)
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +10,7 @@ import (
 	"sync"
 
 	"github.com/distill-rag/distill"
-	"github.com/distill-rag/distill/store/sqlite"
+	"github.com/distill-rag/distill/store"
 )
 
 // collectionName is what a collection may be called: it is a directory
@@ -49,8 +48,8 @@ type collection struct {
 func (cs *collections) path(name string) string { return filepath.Join(cs.dir, name) }
 
 func (cs *collections) exists(name string) bool {
-	_, err := os.Stat(filepath.Join(cs.path(name), sqlite.DatabaseFile))
-	return err == nil
+	ok, _ := store.Exists(context.Background(), cs.path(name))
+	return ok
 }
 
 // acquire returns the open collection and a release function to call when
@@ -130,19 +129,9 @@ func (cs *collections) remove(ctx context.Context, name string) error {
 	delete(cs.byName, name)
 	cs.mu.Unlock()
 	c.refs.Wait()
-	if err := c.eng.Close(); err != nil {
-		return err
-	}
-	// Only the files a collection is made of go; anything else a user put
-	// in the directory stays, and so does the directory then.
-	dir := cs.path(name)
-	for _, f := range []string{sqlite.DatabaseFile, sqlite.DatabaseFile + "-wal", sqlite.DatabaseFile + "-shm"} {
-		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-	}
-	os.Remove(dir) // fails, harmlessly, when other files remain
-	return nil
+	// The store removes what it made; anything else a user put in the
+	// directory stays, and so does the directory then.
+	return c.eng.Destroy(ctx)
 }
 
 // startJob and endJob count the ingestion jobs writing to a collection.

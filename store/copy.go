@@ -8,16 +8,6 @@ import (
 	"github.com/distill-rag/distill/document"
 )
 
-// HybridSearcher is a VectorStore that fuses BM25 and vector search itself
-// (Weaviate does). The hybrid retriever uses it when the store offers it
-// and fuses the two rankings on its own otherwise.
-type HybridSearcher interface {
-	// SearchHybrid ranks the chunks of a split by a fusion of BM25 for
-	// query and cosine similarity to vec; alpha weighs the vector side
-	// (0: BM25 only, 1: vectors only).
-	SearchHybrid(ctx context.Context, split, query string, vec []float32, alpha float64, k int) ([]document.Passage, error)
-}
-
 // Exporter reads back whole committed documents, with their pages and their
 // chunks (vectors included), so that a collection can be copied to another
 // store without loading or embedding anything again.

@@ -26,7 +26,16 @@ import (
 	"github.com/distill-rag/distill/store"
 )
 
-func init() { store.Register("sqlite", Open) }
+func init() {
+	store.Register("sqlite", Open)
+	store.RegisterProber("sqlite", func(_ context.Context, dir string) (bool, error) { return IsCollection(dir), nil })
+}
+
+// IsCollection reports whether dir holds an embedded collection.
+func IsCollection(dir string) bool {
+	fi, err := os.Stat(filepath.Join(dir, DatabaseFile))
+	return err == nil && fi.Mode().IsRegular()
+}
 
 // DatabaseFile is the name of the database inside a collection directory.
 const DatabaseFile = "collection.db"
@@ -54,7 +63,10 @@ type Store struct {
 	bulk bulkState
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store     = (*Store)(nil)
+	_ store.Destroyer = (*Store)(nil)
+)
 
 // Open opens the collection in directory dir, creating it when opts.Create
 // is set and it does not exist.
@@ -218,12 +230,48 @@ func (s *Store) Dir() string { return s.dir }
 // database. An index that cannot be saved is only slower to open next
 // time: it is replayed or rebuilt from the stored vectors.
 func (s *Store) Close() error {
-	var errs []error
 	if s.reader != nil && s.writer != nil {
 		if err := s.SyncIndexes(context.Background()); err != nil {
 			slog.Warn("vector index not saved; it will be rebuilt when next needed", "collection", s.dir, "err", err)
 		}
 	}
+	return s.closeHandles()
+}
+
+// Destroy closes the store and removes the collection: its database with
+// its WAL and shared-memory files, and its vector index files. Anything
+// else in the directory stays, and so does the directory then.
+func (s *Store) Destroy(ctx context.Context) error {
+	if err := s.closeHandles(); err != nil {
+		return fmt.Errorf("collection %s: destroy: %w", s.dir, err)
+	}
+	var errs []error
+	remove := func(path string) {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	for _, f := range []string{DatabaseFile, DatabaseFile + "-wal", DatabaseFile + "-shm", DatabaseFile + "-journal"} {
+		remove(filepath.Join(s.dir, f))
+	}
+	index := filepath.Join(s.dir, "index")
+	for _, pattern := range []string{"*.hnsw", ".tmp-*.hnsw"} {
+		files, _ := filepath.Glob(filepath.Join(index, pattern))
+		for _, f := range files {
+			remove(f)
+		}
+	}
+	os.Remove(index) // fails, harmlessly, when other files remain
+	os.Remove(s.dir)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("collection %s: destroy: %w", s.dir, err)
+	}
+	return nil
+}
+
+// closeHandles closes the database handles and statements.
+func (s *Store) closeHandles() error {
+	var errs []error
 	errs = append(errs, s.ckpt.close())
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())

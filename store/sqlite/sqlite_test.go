@@ -428,3 +428,59 @@ func TestDocumentWrittenInSeveralFlushes(t *testing.T) {
 		}
 	}
 }
+
+// Destroy removes the collection's database and index files and leaves what
+// a user put beside them; the directory can then be a collection again.
+func TestDestroyRemovesTheCollection(t *testing.T) {
+	ctx := context.Background()
+	for _, userFile := range []bool{false, true} {
+		t.Run(fmt.Sprintf("user file %v", userFile), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "c")
+			s, err := sqlite.OpenStore(ctx, dir, store.Options{Create: true, Splits: testSplits})
+			if err != nil {
+				t.Fatal(err)
+			}
+			put(t, s, "a.txt", corpus["a.txt"]...)
+			os.MkdirAll(filepath.Join(dir, "index"), 0o755)
+			os.WriteFile(filepath.Join(dir, "index", "1-6368756e6b73.hnsw"), []byte("x"), 0o644)
+			os.WriteFile(filepath.Join(dir, "index", ".tmp-2.hnsw"), []byte("x"), 0o644)
+			if userFile {
+				os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("keep"), 0o644)
+			}
+			if !sqlite.IsCollection(dir) {
+				t.Fatal("not a collection before Destroy")
+			}
+			if err := s.Destroy(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if sqlite.IsCollection(dir) {
+				t.Error("still a collection after Destroy")
+			}
+			if ok, err := store.Exists(ctx, dir); ok || err != nil {
+				t.Errorf("store.Exists after Destroy: %v, %v", ok, err)
+			}
+			_, err = os.Stat(dir)
+			if userFile {
+				if data, err := os.ReadFile(filepath.Join(dir, "notes.txt")); err != nil || string(data) != "keep" {
+					t.Errorf("the user's file: %q, %v", data, err)
+				}
+				if _, err := os.Stat(filepath.Join(dir, "index")); !os.IsNotExist(err) {
+					t.Errorf("the index directory remains: %v", err)
+				}
+			} else if !os.IsNotExist(err) {
+				t.Errorf("the collection directory remains: %v", err)
+			}
+			if userFile {
+				return // a directory holding other files is not made a collection
+			}
+			again, err := sqlite.OpenStore(ctx, dir, store.Options{Create: true, Splits: testSplits})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer again.Close()
+			if docs, err := again.Documents(ctx); err != nil || len(docs) != 0 {
+				t.Errorf("created again: %d documents, %v", len(docs), err)
+			}
+		})
+	}
+}

@@ -158,15 +158,6 @@ func BenchmarkStores(b *testing.B) {
 				})
 			}
 		}
-		if hs, ok := s.(store.HybridSearcher); ok {
-			b.Run(st.name+"/hybrid", func(b *testing.B) {
-				latencies(b, func(i int) error {
-					q := benchQueries[i%len(benchQueries)]
-					_, err := hs.SearchHybrid(ctx, "chunks", q, embed(q), 0.5, 4)
-					return err
-				})
-			})
-		}
 		b.Run(st.name+"/parents", func(b *testing.B) {
 			children, err := s.SearchText(ctx, "children", "harbor beacon", 4)
 			if err != nil {

@@ -43,9 +43,6 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 		queries = append(queries,
 			query{"bm25 " + q, func() ([]document.Passage, error) { return s.SearchText(ctx, "chunks", q, 4) }},
 			query{"dense " + q, func() ([]document.Passage, error) { return s.SearchVector(ctx, "chunks", embed(q), 4) }},
-			query{"hybrid " + q, func() ([]document.Passage, error) {
-				return s.SearchHybrid(ctx, "children", q, embed(q), 0.5, 4)
-			}},
 			query{"parents " + q, func() ([]document.Passage, error) {
 				children, err := s.SearchText(ctx, "children", q, 4)
 				if err != nil {

@@ -61,31 +61,6 @@ func (s *Store) SearchVector(ctx context.Context, split string, vec []float32, k
 	}, func(r graphql.SearchResult) float64 { return 1 - float64(r.Metadata.Distance) })
 }
 
-// SearchHybrid ranks the chunks of split with Weaviate's hybrid search: BM25
-// and vector rankings fused by relative score, alpha weighing the vector
-// side.
-func (s *Store) SearchHybrid(ctx context.Context, split, query string, vec []float32, alpha float64, k int) ([]document.Passage, error) {
-	if err := s.searchSplit(split); err != nil {
-		return nil, err
-	}
-	if alpha < 0 || alpha > 1 {
-		return nil, fmt.Errorf("%s: hybrid alpha must be between 0 and 1, got %g", s.cfg, alpha)
-	}
-	if err := s.queryVector(vec); err != nil || k <= 0 {
-		return nil, err
-	}
-	q := queryText(query)
-	if q == "" {
-		return s.SearchVector(ctx, split, vec, k)
-	}
-	return s.searchLive(ctx, "hybrid search of "+split, k, func(search *graphql.Search, limit int) *graphql.Search {
-		h := (&graphql.HybridArgumentBuilder{}).WithQuery(q).WithVector(vec).WithAlpha(float32(alpha)).
-			WithProperties([]string{propTerms}).WithTargetVectors(VectorName).WithFusionType(graphql.RelativeScore)
-		return search.WithHybrid(h).WithWhere(whereText(propSplit, filters.Equal, split)).WithLimit(limit).
-			WithMetadata(&graphql.Metadata{ID: true, Score: true})
-	}, func(r graphql.SearchResult) float64 { return float64(r.Metadata.Score) })
-}
-
 // queryVector checks a query vector against the collection's dimension.
 func (s *Store) queryVector(vec []float32) error {
 	s.mu.Lock()

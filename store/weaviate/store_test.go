@@ -124,15 +124,6 @@ func TestWriteReadSearch(t *testing.T) {
 				t.Errorf("cosine scores %g, %g", got[0].Score, got[1].Score)
 			}
 		})
-		t.Run("hybrid "+tc.query, func(t *testing.T) {
-			got, err := s.SearchHybrid(ctx, "children", tc.query, embed(tc.query), 0.5, 4)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != 4 || got[0].DocID != docs[tc.doc].ID || got[0].Split != "children" {
-				t.Fatalf("hybrid results %v, want children of %s first", ids(got), docs[tc.doc].ID)
-			}
-		})
 	}
 
 	t.Run("exact vector finds its chunk", func(t *testing.T) {

@@ -285,10 +285,9 @@ type Store struct {
 }
 
 var (
-	_ store.VectorStore    = (*Store)(nil)
-	_ store.HybridSearcher = (*Store)(nil)
-	_ store.Exporter       = (*Store)(nil)
-	_ store.VectorWriter   = (*Store)(nil)
+	_ store.VectorStore  = (*Store)(nil)
+	_ store.Exporter     = (*Store)(nil)
+	_ store.VectorWriter = (*Store)(nil)
 )
 
 // Open opens the collection a weaviate: URI names, creating its classes
@@ -395,4 +394,18 @@ func (s *Store) unknownSplit(name string) error {
 		known = append(known, sp.Name)
 	}
 	return &UnknownSplitError{Store: s.cfg.String(), Split: name, Known: known}
+}
+
+// Destroy deletes the collection's classes (its chunks, pages, documents
+// and the collection's own record) from Weaviate.
+func (s *Store) Destroy(ctx context.Context) error {
+	for _, class := range []string{s.names.chunk, s.names.page, s.names.doc} {
+		err := s.retry(ctx, "delete class "+class, func(ctx context.Context) error {
+			return s.Client().Schema().ClassDeleter().WithClassName(class).Do(ctx)
+		})
+		if err != nil {
+			return fmt.Errorf("%s: destroy: %w", s, err)
+		}
+	}
+	return nil
 }
