@@ -19,9 +19,6 @@ import (
 	"github.com/distill-rag/distill"
 )
 
-// Version is set at build time with -ldflags "-X .../cli.Version=...".
-var Version = "dev"
-
 // app holds what every command shares.
 type app struct {
 	stdin          io.Reader
@@ -98,7 +95,7 @@ you can compare side by side, with what each one costs.
 Start with:  distill demo`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       Version,
+		Version:       version(),
 	}
 	root.PersistentFlags().StringVar(&a.db, "db", "", "collection directory (default $DISTILL_DB or "+distill.DefaultDB()+")")
 	root.PersistentFlags().StringVar(&a.store, "store", "", "store URI, e.g. weaviate:http://127.0.0.1:8080?collection=Letters (default $DISTILL_STORE, the config's store, else the embedded store at --db)")
@@ -115,6 +112,7 @@ Start with:  distill demo`,
 	root.AddCommand(a.serveCmd())
 	root.AddCommand(a.reindexCmd())
 	root.AddCommand(a.migrateCmd())
+	root.AddCommand(a.healthcheckCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{cmd: c.CommandPath(), err: err}
 	})
