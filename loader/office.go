@@ -46,6 +46,7 @@ func (docxFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *docu
 		return fmt.Errorf("word/document.xml: %w", err)
 	}
 	var notes []string
+	num := map[string]int{} // footnote id -> its number, in footnotes.xml order
 	if z.has("word/footnotes.xml") {
 		if b, err := z.read("word/footnotes.xml"); err == nil {
 			if fr, err := parseXML(b); err == nil {
@@ -54,8 +55,9 @@ func (docxFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *docu
 					if id <= 0 { // separators
 						continue
 					}
-					if t := strings.TrimSpace(docxText(fn)); t != "" {
-						notes = append(notes, fmt.Sprintf("[^%d]: %s", id, t))
+					if t := strings.TrimSpace(docxText(fn, nil)); t != "" {
+						num[fn.attr("id")] = len(notes) + 1
+						notes = append(notes, fmt.Sprintf("[^%d]: %s", len(notes)+1, t))
 					}
 				}
 			}
@@ -69,7 +71,7 @@ func (docxFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *docu
 	for _, el := range bodies[0].kids {
 		switch el.name.Local {
 		case "p":
-			text, breakAfter := docxParagraph(el)
+			text, breakAfter := docxParagraph(el, num)
 			if doc.Title == "" && strings.HasPrefix(text, "# ") {
 				doc.Title = strings.TrimPrefix(text, "# ")
 			}
@@ -82,7 +84,7 @@ func (docxFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *docu
 				}
 			}
 		case "tbl":
-			if err := p.add(tableRows(el, "tr", "tc", docxText)); err != nil {
+			if err := p.add(tableRows(el, "tr", "tc", func(c *xnode) string { return docxText(c, num) })); err != nil {
 				return err
 			}
 		}
@@ -97,7 +99,7 @@ func (docxFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *docu
 
 // docxParagraph renders a paragraph and says whether a page or section
 // break follows it.
-func docxParagraph(el *xnode) (string, bool) {
+func docxParagraph(el *xnode, num map[string]int) (string, bool) {
 	level := 0
 	brk := false
 	for _, ps := range el.find("pStyle") {
@@ -117,7 +119,7 @@ func docxParagraph(el *xnode) (string, bool) {
 			brk = true
 		}
 	}
-	text := strings.TrimSpace(docxText(el))
+	text := strings.TrimSpace(docxText(el, num))
 	if level > 0 && level <= 6 && text != "" {
 		text = strings.Repeat("#", level) + " " + text
 	}
@@ -125,8 +127,8 @@ func docxParagraph(el *xnode) (string, bool) {
 }
 
 // docxText is the text of runs under n: w:t text, tabs, line breaks and
-// footnote references as [^n].
-func docxText(n *xnode) string {
+// footnote references as [^n], n from num.
+func docxText(n *xnode, num map[string]int) string {
 	var b strings.Builder
 	var walk func(*xnode)
 	walk = func(m *xnode) {
@@ -141,7 +143,9 @@ func docxText(n *xnode) string {
 				b.WriteByte('\n')
 			}
 		case "footnoteReference":
-			fmt.Fprintf(&b, "[^%s]", m.attr("id"))
+			if k, ok := num[m.attr("id")]; ok {
+				fmt.Fprintf(&b, "[^%d]", k)
+			}
 		case "instrText", "delText":
 			return
 		case "p":

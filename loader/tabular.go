@@ -88,10 +88,10 @@ func (xlsxFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *docu
 	if _, err := openZip(r, size, "Excel (.xlsx)"); err != nil {
 		return err
 	}
-	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{UnzipSizeLimit: MaxZipInflated, UnzipXMLSizeLimit: 16 << 20})
+	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{UnzipSizeLimit: zipInflatedLimit, UnzipXMLSizeLimit: min(16<<20, zipInflatedLimit)})
 	if err != nil {
 		if strings.Contains(err.Error(), "unzip size") {
-			return fmt.Errorf("is refused: its zip entries inflate to more than %d bytes (a zip bomb?)", int64(MaxZipInflated))
+			return fmt.Errorf("is refused: its zip entries inflate to more than %d bytes (a zip bomb?)", zipInflatedLimit)
 		}
 		return fmt.Errorf("is not a valid Excel workbook: %w", err)
 	}
