@@ -1,6 +1,7 @@
 // Package loader reads source files into documents and pages: PDF (one page
 // per PDF page, through PDFium compiled to WebAssembly), plain text,
-// Markdown and HTML (as clean text). Loaders stream pages to a callback so
+// Markdown, HTML (as clean text), office documents (docx, odt, pptx,
+// xlsx) and CSV; docs/formats.md lists what each keeps. Loaders stream pages to a callback so
 // that a large file never has to fit in memory at once.
 package loader
 
@@ -75,6 +76,11 @@ var formats = map[string]Format{
 	".html":     HTML,
 	".htm":      HTML,
 	".xhtml":    HTML,
+	".docx":     DOCX,
+	".odt":      ODT,
+	".pptx":     PPTX,
+	".xlsx":     XLSX,
+	".csv":      CSV,
 }
 
 // Supported reports whether path has an extension distill reads; walking a
@@ -102,7 +108,7 @@ func Detect(name string, head []byte) (Format, error) {
 	if ext == "" {
 		ext = "without an extension"
 	}
-	return nil, &Error{Source: name, Reason: fmt.Sprintf("unsupported file type %s (distill reads .pdf, .txt, .md and .html)", ext), Err: ErrUnsupported}
+	return nil, &Error{Source: name, Reason: fmt.Sprintf("unsupported file type %s (distill reads .pdf, .txt, .md, .html, .docx, .odt, .pptx, .xlsx and .csv; see docs/formats.md)", ext), Err: ErrUnsupported}
 }
 
 func looksLikeHTML(head []byte) bool {

@@ -115,7 +115,7 @@ func TestLoadBadInput(t *testing.T) {
 		{"corrupt.pdf", testsupport.CorruptPDF(t), loader.Options{}, "not a readable PDF"},
 		{"fake.pdf", []byte("this is not a pdf at all"), loader.Options{}, "not a readable PDF"},
 		{"empty.txt", nil, loader.Options{}, "is empty"},
-		{"latin1.txt", latin1, loader.Options{}, "not UTF-8 text: invalid byte 0xe9 at byte 3 (line 1"},
+		{"binary.txt", append([]byte("\x7fELF"), latin1...), loader.Options{}, "is a binary file"},
 		{"picture.png", []byte("\x89PNG\r\n\x1a\n...."), loader.Options{}, "unsupported file type .png"},
 		{"big.txt", []byte(strings.Repeat("x", 100)), loader.Options{MaxBytes: 10}, "over the limit of 10"},
 		{"pages.txt", []byte("a\fb\fc"), loader.Options{MaxPages: 2}, "more than 2 pages"},

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 
@@ -51,7 +53,50 @@ func decodedReader(r io.Reader, size int64) (io.Reader, error) {
 		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
 		return transform.NewReader(br, dec), nil
 	}
+	// Without a byte order mark, look at the start of the file (up to the
+	// buffer, 1 MiB): NUL bytes or an executable's magic mean binary; bytes
+	// that are not UTF-8 mean a legacy 8-bit encoding, read as
+	// Windows-1252 (a superset of Latin-1's printable range, and what
+	// "Latin-1" files from Windows actually are).
+	head, _ := br.Peek(br.Size())
+	if isBinary(head) {
+		return nil, errBinary
+	}
+	if !validUTF8Prefix(head) {
+		return transform.NewReader(br, charmap.Windows1252.NewDecoder()), nil
+	}
 	return br, nil
+}
+
+// errBinary refuses a file that is not text whatever its name says.
+var errBinary = errors.New("is a binary file, not text (NUL bytes or an executable header)")
+
+var binaryMagics = [][]byte{
+	[]byte("\x7fELF"), []byte("MZ\x90\x00"), {0xCF, 0xFA, 0xED, 0xFE}, {0xCE, 0xFA, 0xED, 0xFE},
+	[]byte("PK\x03\x04"), {0x1F, 0x8B}, []byte("\x89PNG"), {0xFF, 0xD8, 0xFF},
+}
+
+func isBinary(head []byte) bool {
+	for _, m := range binaryMagics {
+		if bytes.HasPrefix(head, m) {
+			return true
+		}
+	}
+	return bytes.IndexByte(head, 0) >= 0
+}
+
+// validUTF8Prefix reports whether b is UTF-8 except perhaps for a rune cut
+// at its end by the buffer.
+func validUTF8Prefix(b []byte) bool {
+	if utf8.Valid(b) {
+		return true
+	}
+	for cut := 1; cut < utf8.UTFMax && cut <= len(b); cut++ {
+		if utf8.Valid(b[:len(b)-cut]) && !utf8.FullRune(b[len(b)-cut:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // readPages splits a stream into pages at form feeds and into sections of

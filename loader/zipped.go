@@ -1,0 +1,174 @@
+package loader
+
+import (
+	"archive/zip"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Limits on the zip containers of office documents and e-books, so that a
+// zip bomb is refused instead of filling memory.
+const (
+	MaxZipEntries = 10000
+	// MaxZipInflated bounds the inflated size of all the entries read from
+	// one file.
+	MaxZipInflated = 512 << 20
+)
+
+// zipInflatedLimit is MaxZipInflated; tests lower it rather than build a
+// half-gigabyte bomb.
+var zipInflatedLimit int64 = MaxZipInflated
+
+// zipDoc is an opened zip container with a budget of inflated bytes.
+type zipDoc struct {
+	zr     *zip.Reader
+	budget int64
+}
+
+func openZip(r io.ReaderAt, size int64, kind string) (*zipDoc, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("is not a valid %s file (its zip container cannot be read: %w)", kind, err)
+	}
+	if len(zr.File) > MaxZipEntries {
+		return nil, fmt.Errorf("is refused: its zip container has %d entries, over the limit of %d", len(zr.File), MaxZipEntries)
+	}
+	return &zipDoc{zr: zr, budget: zipInflatedLimit}, nil
+}
+
+var errNoEntry = errors.New("no such entry")
+
+func (z *zipDoc) has(name string) bool {
+	for _, f := range z.zr.File {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// names returns the entry names with prefix, in archive order.
+func (z *zipDoc) names(prefix string) []string {
+	var out []string
+	for _, f := range z.zr.File {
+		if strings.HasPrefix(f.Name, prefix) {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// read inflates one entry, charging it to the budget; an entry that
+// inflates past the budget is refused as a zip bomb.
+func (z *zipDoc) read(name string) ([]byte, error) {
+	for _, f := range z.zr.File {
+		if f.Name != name {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("entry %s: %w", name, err)
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(io.LimitReader(rc, z.budget+1))
+		if err != nil {
+			return nil, fmt.Errorf("entry %s: %w", name, err)
+		}
+		if int64(len(b)) > z.budget {
+			return nil, fmt.Errorf("is refused: its zip entries inflate to more than %d bytes (a zip bomb?)", zipInflatedLimit)
+		}
+		z.budget -= int64(len(b))
+		return b, nil
+	}
+	return nil, fmt.Errorf("entry %s: %w", name, errNoEntry)
+}
+
+// xnode is an XML element or text node; a token walk keeps text and
+// elements in document order, which office XML needs.
+type xnode struct {
+	name  xml.Name
+	attrs []xml.Attr
+	kids  []*xnode
+	text  string // for text nodes (name.Local == "")
+}
+
+func parseXML(b []byte) (*xnode, error) {
+	d := xml.NewDecoder(strings.NewReader(string(b)))
+	d.Strict = false
+	root := &xnode{}
+	stack := []*xnode{root}
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		top := stack[len(stack)-1]
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth > 512 {
+				return nil, errors.New("XML nested too deeply")
+			}
+			n := &xnode{name: t.Name, attrs: t.Attr}
+			top.kids = append(top.kids, n)
+			stack = append(stack, n)
+		case xml.EndElement:
+			depth--
+			if len(stack) > 1 {
+				stack = stack[:len(stack)-1]
+			}
+		case xml.CharData:
+			top.kids = append(top.kids, &xnode{text: string(t)})
+		}
+	}
+	return root, nil
+}
+
+func (n *xnode) attr(local string) string {
+	for _, a := range n.attrs {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// find returns the descendants named local, not looking inside a match.
+func (n *xnode) find(local string) []*xnode {
+	var out []*xnode
+	var walk func(*xnode)
+	walk = func(m *xnode) {
+		for _, k := range m.kids {
+			if k.name.Local == local {
+				out = append(out, k)
+				continue
+			}
+			walk(k)
+		}
+	}
+	walk(n)
+	return out
+}
+
+// plain returns all the text under n.
+func (n *xnode) plain() string {
+	var b strings.Builder
+	var walk func(*xnode)
+	walk = func(m *xnode) {
+		if m.name.Local == "" {
+			b.WriteString(m.text)
+		}
+		for _, k := range m.kids {
+			walk(k)
+		}
+	}
+	walk(n)
+	return b.String()
+}
