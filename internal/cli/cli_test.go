@@ -294,6 +294,7 @@ func TestUserMistakesAreClearErrors(t *testing.T) {
 		{"unsupported file", []string{"--db", db, "ingest", testsupport.Write(t, tmp, "x.docx", []byte("PK"))}, []string{"x.docx", "unsupported"}},
 		{"empty question", []string{"--db", db, "ask", "  "}, []string{"empty"}},
 		{"unknown model scheme", []string{"--db", db, "--llm", "nosuch:m", "ask", "herons?"}, []string{"nosuch"}},
+		{"unknown flag", []string{"--db", db, "ask", "--bogus", "herons?"}, []string{"ask: unknown flag: --bogus", "distill ask --help"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
