@@ -97,6 +97,7 @@ type Engine struct {
 	// calls; nil when there is no llm.
 	compressLLM model.LLM
 	embedCache  io.Closer
+	embedFrom   string // where the embedding model's URI came from: a Source* constant
 }
 
 // Open opens (or, with Create, creates) a collection and builds every
@@ -115,7 +116,17 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{db: db, store: st, cfg: cfg, techniques: map[string]*technique.Technique{}}
-	if err := e.openModels(ctx, opts.Models.withEnv().withConfig(cfg.Models)); err != nil {
+	models := opts.Models.withEnv().withConfig(cfg.Models)
+	e.embedFrom = embedSource(opts.Models, cfg)
+	if models.Embed == "" {
+		// Nothing named a model: use the one the collection's vectors
+		// come from, so that a collection reindexed with --embed does not
+		// need it again on every command. "none" still means offline.
+		if models.Embed = recordedEmbedding(ctx, st); models.Embed != "" {
+			e.embedFrom = SourceCollection
+		}
+	}
+	if err := e.openModels(ctx, models); err != nil {
 		e.Close()
 		return nil, err
 	}
@@ -171,6 +182,20 @@ func (e *Engine) openModels(ctx context.Context, m Models) error {
 		return err
 	}
 	return nil
+}
+
+// recordedEmbedding returns the model the collection's vectors come from,
+// or "" when it has none (or the store does not keep vectors).
+func recordedEmbedding(ctx context.Context, st store.Store) string {
+	vs, ok := st.(store.VectorStore)
+	if !ok {
+		return ""
+	}
+	emb, err := vs.Embedding(ctx)
+	if err != nil {
+		return ""
+	}
+	return emb.Model
 }
 
 // splitWarnings notes where the configuration's splits differ from the

@@ -93,9 +93,22 @@ func TestDenseTechniquesAfterIngestWithEmbeddings(t *testing.T) {
 		t.Fatalf("ask with another model: %v", err)
 	}
 	eng.Close()
-	eng = openEngine(t, db, "")
+	eng = openEngine(t, db, "none")
 	if _, err := eng.Ingest(ctx, []string{testsupport.Write(t, t.TempDir(), "new.txt", []byte("new text"))}, ingest.Options{}); !errors.As(err, &mm) || !strings.Contains(err.Error(), "--embed hash:256") {
-		t.Fatalf("ingest without a model: %v", err)
+		t.Fatalf("ingest with --embed none: %v", err)
+	}
+	eng.Close()
+
+	// Naming no model uses the collection's: ingest and hybrid work.
+	eng = openEngine(t, db, "")
+	if rep, err := eng.Ingest(ctx, []string{testsupport.Write(t, t.TempDir(), "new.txt", []byte("new text"))}, ingest.Options{}); err != nil || rep.Count(ingest.Added) != 1 {
+		t.Fatalf("ingest with the recorded model: %+v %v", rep, err)
+	}
+	if _, err := eng.Ask(ctx, "Why were the lanterns recalled?", "hybrid"); err != nil {
+		t.Fatalf("hybrid with the recorded model: %v", err)
+	}
+	if info, err := eng.Info(ctx); err != nil || info.Embedding.Model != "hash:256" || info.EmbedFrom != "collection" {
+		t.Fatalf("info: %+v %v", info, err)
 	}
 	eng.Close()
 }

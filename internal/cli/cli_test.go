@@ -291,9 +291,10 @@ func TestUserMistakesAreClearErrors(t *testing.T) {
 		{"unknown technique", []string{"--db", db, "ask", "-t", "magic", "herons?"}, []string{`"magic"`, "regular", "parent"}},
 		{"malformed config", []string{"--db", db, "--config", badConfig, "ask", "herons?"}, []string{"bad.yaml:3", "kk", "unknown key"}},
 		{"bad page range", []string{"--db", db, "ingest", "--pages", "3-1", tmp}, []string{"--pages"}},
-		{"unsupported file", []string{"--db", db, "ingest", testsupport.Write(t, tmp, "x.docx", []byte("PK"))}, []string{"x.docx", "unsupported"}},
+		{"unsupported file", []string{"--db", db, "ingest", testsupport.Write(t, tmp, "x.key", []byte("PK"))}, []string{"x.key", "unsupported"}},
 		{"empty question", []string{"--db", db, "ask", "  "}, []string{"empty"}},
 		{"unknown model scheme", []string{"--db", db, "--llm", "nosuch:m", "ask", "herons?"}, []string{"nosuch"}},
+		{"unknown flag", []string{"--db", db, "ask", "--bogus", "herons?"}, []string{"ask: unknown flag: --bogus", "distill ask --help"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -113,6 +113,7 @@ Start with:  distill demo`,
 	root.AddCommand(a.reindexCmd())
 	root.AddCommand(a.migrateCmd())
 	root.AddCommand(a.healthcheckCmd())
+	root.AddCommand(a.infoCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{cmd: c.CommandPath(), err: err}
 	})
@@ -125,7 +126,12 @@ type flagError struct {
 }
 
 func (e *flagError) Error() string {
-	return fmt.Sprintf("%s: %v (see %s --help)", e.cmd, e.err, e.cmd)
+	// Main prefixes "distill: ", so the command path leaves it out.
+	name := strings.TrimPrefix(strings.TrimPrefix(e.cmd, "distill"), " ")
+	if name == "" {
+		return fmt.Sprintf("%v (see %s --help)", e.err, e.cmd)
+	}
+	return fmt.Sprintf("%s: %v (see %s --help)", name, e.err, e.cmd)
 }
 
 func (e *flagError) UserError() {}

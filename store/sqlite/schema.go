@@ -313,3 +313,7 @@ func (s *Store) loadCurrent(ctx context.Context) (done bool, err error) {
 	}
 	return true, nil
 }
+
+// SchemaVersion returns the collection's schema version: opening a
+// collection upgrades it to the current one.
+func (s *Store) SchemaVersion() int { return SchemaVersion }
