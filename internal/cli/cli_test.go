@@ -104,7 +104,7 @@ func letters(t *testing.T) string {
 	}
 	testsupport.Write(t, dir, "bad/encrypted.pdf", testsupport.EncryptedPDF())
 	testsupport.Write(t, dir, "bad/truncated.pdf", testsupport.CorruptPDF(t))
-	testsupport.Write(t, dir, "bad/latin1.txt", []byte("caf\xe9 au lait"))
+	testsupport.Write(t, dir, "bad/binary.txt", []byte("\x7fELF\x02\x01\x01\x00\x00\x00 not text"))
 	testsupport.Write(t, dir, "notes.docx", []byte("PK\x03\x04 not supported"))
 	return dir
 }
@@ -119,7 +119,7 @@ func TestIngestAskCompareRemove(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("ingest with bad files: exit %d, want 1\n%s%s", code, out, errOut)
 	}
-	for _, name := range []string{"encrypted.pdf", "truncated.pdf", "latin1.txt"} {
+	for _, name := range []string{"encrypted.pdf", "truncated.pdf", "binary.txt"} {
 		if !strings.Contains(errOut, name) {
 			t.Errorf("ingest errors do not name %s:\n%s", name, errOut)
 		}

@@ -114,10 +114,10 @@ func TestServeBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"missing keys file", []string{"--api-keys-file", "/nonexistent/keys"}, "distill serve: --api-keys-file: open /nonexistent/keys"},
+		{"missing keys file", []string{"--api-keys-file", "/nonexistent/keys"}, "distill: serve: --api-keys-file: open /nonexistent/keys"},
 		{"empty keys file", []string{"--api-keys-file", empty}, "holds no keys"},
 		{"empty key", []string{"--api-key", " "}, "--api-key: a key cannot be empty"},
-		{"bad address", []string{"--addr", "127.0.0.1:99999"}, "distill serve: --addr 127.0.0.1:99999"},
+		{"bad address", []string{"--addr", "127.0.0.1:99999"}, "distill: serve: --addr 127.0.0.1:99999"},
 		{"bad collection name", []string{"--collection", "../x"}, "collection name \"../x\""},
 	}
 	for _, tt := range tests {
