@@ -428,7 +428,7 @@ func TestBadInput(t *testing.T) {
 		{"wrong method", "PUT", "/v1/collections/default/ask", nil, nil, 405, "invalid_request_error"},
 		{"unknown route", "GET", "/v2/everything", nil, nil, 404, "not_found_error"},
 		{"unknown job", "GET", "/v1/jobs/job_nope", nil, nil, 404, "not_found_error"},
-		{"unsupported file type", "POST", "/v1/collections/default/documents", multipartFiles(t, map[string][]byte{"sheet.xlsx": []byte("PK\x03\x04")}), nil, 415, "unsupported_media_type"},
+		{"unsupported file type", "POST", "/v1/collections/default/documents", multipartFiles(t, map[string][]byte{"slides.key": []byte("PK\x03\x04")}), nil, 415, "unsupported_media_type"},
 		{"binary without extension", "POST", "/v1/collections/default/documents", multipartFiles(t, map[string][]byte{"blob": {0, 1, 2, 0}}), nil, 415, "unsupported_media_type"},
 		{"oversized upload", "POST", "/v1/collections/default/documents", multipartFiles(t, map[string][]byte{"big.txt": bytes.Repeat([]byte("word "), 20000)}), nil, 413, "request_too_large"},
 		{"no files", "POST", "/v1/collections/default/documents", multipartFiles(t, nil, "pages", "1"), nil, 400, "invalid_request_error"},
@@ -439,7 +439,7 @@ func TestBadInput(t *testing.T) {
 		{"nameless text", "POST", "/v1/collections/default/documents", `{"documents": [{"text": "Alpha."}]}`, nil, 400, "invalid_request_error"},
 		{"empty text", "POST", "/v1/collections/default/documents", `{"documents": [{"name": "a.txt", "text": " "}]}`, nil, 400, "invalid_request_error"},
 		{"same name twice", "POST", "/v1/collections/default/documents", `{"documents": [{"name": "a.txt", "text": "A."}, {"name": "dir/a.txt", "text": "B."}]}`, nil, 400, "invalid_request_error"},
-		{"unsupported text name", "POST", "/v1/collections/default/documents", `{"documents": [{"name": "a.docx", "text": "A."}]}`, nil, 415, "unsupported_media_type"},
+		{"unsupported text name", "POST", "/v1/collections/default/documents", `{"documents": [{"name": "a.key", "text": "A."}]}`, nil, 415, "unsupported_media_type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
