@@ -27,20 +27,18 @@ const furnitureLines = 2
 const pageNumberSlack = 30
 
 func dropFurniture(texts []string) []string {
-	if len(texts) < 3 {
-		return dropPageNumbers(texts)
-	}
 	type end struct {
 		top  bool
 		line string
 	}
 	seen := map[end]int{}
 	for _, t := range texts {
-		lines := nonBlankLines(t)
+		lines := strings.Split(t, "\n")
+		idx := nonBlankIndexes(lines)
 		counted := map[end]bool{}
-		for i, l := range lines {
-			for _, e := range []end{{true, shape(l)}, {false, shape(l)}} {
-				if (e.top && i < furnitureLines) || (!e.top && i >= len(lines)-furnitureLines) {
+		for k, i := range idx {
+			for _, e := range []end{{true, shape(lines[i])}, {false, shape(lines[i])}} {
+				if (e.top && k < furnitureLines) || (!e.top && k >= len(idx)-furnitureLines) {
 					if !counted[e] {
 						counted[e] = true
 						seen[e]++
@@ -49,6 +47,8 @@ func dropFurniture(texts []string) []string {
 			}
 		}
 	}
+	// A document of fewer than three pages cannot show what repeats: only
+	// its page numbers go.
 	need := max(3, (len(texts)+1)/2)
 	out := make([]string, len(texts))
 	for p, t := range texts {
@@ -59,24 +59,6 @@ func dropFurniture(texts []string) []string {
 			top, bottom := k < furnitureLines, k >= len(idx)-furnitureLines
 			s := shape(lines[i])
 			if (top && seen[end{true, s}] >= need) || (bottom && seen[end{false, s}] >= need) || ((top || bottom) && isPageNumber(lines[i], len(texts))) {
-				drop[i] = true
-			}
-		}
-		out[p] = joinKept(lines, drop)
-	}
-	return out
-}
-
-// dropPageNumbers is dropFurniture for documents too short to show what
-// repeats: only lines that are page numbers, at either end of a page.
-func dropPageNumbers(texts []string) []string {
-	out := make([]string, len(texts))
-	for p, t := range texts {
-		lines := strings.Split(t, "\n")
-		idx := nonBlankIndexes(lines)
-		drop := map[int]bool{}
-		for k, i := range idx {
-			if (k < furnitureLines || k >= len(idx)-furnitureLines) && isPageNumber(lines[i], len(texts)) {
 				drop[i] = true
 			}
 		}
@@ -96,16 +78,6 @@ func joinKept(lines []string, drop map[int]bool) string {
 		}
 	}
 	return strings.Trim(strings.Join(kept, "\n"), "\n")
-}
-
-func nonBlankLines(t string) []string {
-	var out []string
-	for _, l := range strings.Split(t, "\n") {
-		if strings.TrimSpace(l) != "" {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 func nonBlankIndexes(lines []string) []int {
