@@ -87,7 +87,7 @@ func (e *Engine) answer(ctx context.Context, question string, contexts []documen
 }
 
 func (e *Engine) ask(ctx context.Context, question string, t *technique.Technique, onToken func(string) error) (*Result, error) {
-	if err := t.Unavailable(); err != nil {
+	if err := unavailable(t); err != nil {
 		return nil, err
 	}
 	start := time.Now()

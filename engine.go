@@ -144,6 +144,21 @@ func (e *Engine) init(ctx context.Context) error {
 		return err
 	}
 	e.warnings = append(e.warnings, splitWarnings(e.cfg.Splits, e.splits)...)
+	if err := e.buildTechniques(); err != nil {
+		return err
+	}
+	e.answerer = answer.NewExtractive(e.cfg.Answer.MaxSentences, e.cfg.Answer.MaxChars)
+	if e.llm != nil {
+		if e.answerer, err = llmAnswerer(e.llm, e.cfg.Answer.PromptFile); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buildTechniques builds the configured techniques on the engine's store
+// and models.
+func (e *Engine) buildTechniques() error {
 	renv := retrieve.Env{Store: e.store, Auto: "bm25", Embedder: e.embedder}
 	if e.embedder != nil {
 		renv.Auto = "dense" // as the study retrieved
@@ -156,12 +171,6 @@ func (e *Engine) init(ctx context.Context) error {
 		}
 		e.techniques[spec.Name] = t
 		e.order = append(e.order, spec.Name)
-	}
-	e.answerer = answer.NewExtractive(e.cfg.Answer.MaxSentences, e.cfg.Answer.MaxChars)
-	if e.llm != nil {
-		if e.answerer, err = llmAnswerer(e.llm, e.cfg.Answer.PromptFile); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -210,12 +219,23 @@ func splitWarnings(configured, recorded []store.Split) []string {
 		r, ok := have[sp.Name]
 		switch {
 		case !ok:
-			out = append(out, fmt.Sprintf("split %q is configured but the collection was built without it; techniques using it fail until the collection is rebuilt", sp.Name))
+			out = append(out, fmt.Sprintf("split %q is configured but the collection was built without it; run distill reindex to build it", sp.Name))
 		case r != sp:
-			out = append(out, fmt.Sprintf("split %q is configured as size %d, overlap %d, but the collection was built with size %d, overlap %d; the collection's split is used", sp.Name, sp.Size, sp.Overlap, r.Size, r.Overlap))
+			out = append(out, fmt.Sprintf("split %q is configured as %s, but the collection was built with %s; the collection's split is used until distill reindex rebuilds it", sp.Name, describeSplit(sp), describeSplit(r)))
 		}
 	}
 	return out
+}
+
+func describeSplit(sp store.Split) string {
+	d := fmt.Sprintf("size %d, overlap %d", sp.Size, sp.Overlap)
+	if sp.Parent != "" {
+		d += ", cut from " + sp.Parent
+	}
+	if !sp.Search {
+		d += ", not searched"
+	}
+	return d
 }
 
 // Close releases the collection.
@@ -292,6 +312,62 @@ func (e *Engine) Techniques() []TechniqueInfo {
 		out = append(out, info)
 	}
 	return out
+}
+
+// ListTechniques lists the configured techniques and whether each can run
+// with the models opts and the configuration give. When the collection
+// exists, its recorded embedding model counts too (as Open uses it); a
+// collection that does not exist is not created.
+func ListTechniques(ctx context.Context, opts Options) ([]TechniqueInfo, error) {
+	cfg := opts.Config
+	if cfg == nil {
+		var err error
+		if cfg, err = config.Load(opts.ConfigFile); err != nil {
+			return nil, err
+		}
+	}
+	opts.Config = cfg
+	if ok, err := store.Exists(ctx, StoreURI(opts, cfg)); err == nil && ok {
+		opts.Create = false
+		e, err := Open(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		defer e.Close()
+		return e.Techniques(), nil
+	}
+	e := &Engine{cfg: cfg, techniques: map[string]*technique.Technique{}}
+	defer e.closeModels()
+	if err := e.openModels(ctx, opts.Models.withEnv().withConfig(cfg.Models)); err != nil {
+		return nil, err
+	}
+	if err := e.buildTechniques(); err != nil {
+		return nil, err
+	}
+	return e.Techniques(), nil
+}
+
+// TechniqueUnavailableError says that a configured technique cannot run
+// with the models in force (e.g. a dense retriever with no embedding model).
+// Err says which stage needs what.
+type TechniqueUnavailableError struct {
+	Technique string
+	Err       error
+}
+
+func (e *TechniqueUnavailableError) Error() string { return e.Err.Error() }
+
+func (e *TechniqueUnavailableError) Unwrap() error { return e.Err }
+
+// UserError marks the error as the user's to fix (give the model).
+func (e *TechniqueUnavailableError) UserError() {}
+
+// unavailable returns the technique's TechniqueUnavailableError, or nil.
+func unavailable(t *technique.Technique) error {
+	if err := t.Unavailable(); err != nil {
+		return &TechniqueUnavailableError{Technique: t.Name, Err: err}
+	}
+	return nil
 }
 
 // UnknownTechniqueError names a technique that is not configured.

@@ -30,7 +30,7 @@ func (e *Engine) Retrieve(ctx context.Context, question, techniqueName string) (
 	if err != nil {
 		return nil, err
 	}
-	if err := t.Unavailable(); err != nil {
+	if err := unavailable(t); err != nil {
 		return nil, err
 	}
 	start := time.Now()

@@ -134,7 +134,7 @@ func (in *Ingester) Ingest(ctx context.Context, paths []string, opts Options) (*
 	}
 	files, early := Walk(paths)
 	if len(files) > 1 {
-		defer in.beginBulk(ctx)()
+		defer in.Bulk(ctx)()
 	}
 	var total int64
 	for _, f := range files {
@@ -193,10 +193,10 @@ type bulkWriter interface {
 	BeginBulk(ctx context.Context) (end func(context.Context) error, err error)
 }
 
-// beginBulk starts a bulk run when the store has them, and returns what
+// Bulk starts a bulk run when the store has them, and returns what
 // ends it. Upkeep that fails, or is cut short by an interrupt, is only
 // postponed: later writes do it.
-func (in *Ingester) beginBulk(ctx context.Context) func() {
+func (in *Ingester) Bulk(ctx context.Context) func() {
 	bw, ok := in.Store.(bulkWriter)
 	if !ok {
 		return func() {}

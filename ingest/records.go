@@ -42,7 +42,7 @@ func (in *Ingester) Records(ctx context.Context, recs []Record, opts Options) (*
 		return nil, err
 	}
 	if len(recs) > 1 {
-		defer in.beginBulk(ctx)()
+		defer in.Bulk(ctx)()
 	}
 	rep := &Report{Files: make([]FileResult, 0, len(recs))}
 	var done int

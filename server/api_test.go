@@ -354,6 +354,15 @@ func TestAsk(t *testing.T) {
 		if r.status != 400 || !strings.Contains(string(r.body), "technique_unavailable") {
 			t.Errorf("unavailable %s by chat: %d %s", tq.Name, r.status, r.body)
 		}
+		// Without streaming, and in compare, the same 400 (it was 500).
+		r = e.do("POST", "/v1/collections/default/ask", map[string]any{"question": "What did Alpha Widgets acquire in 2022?", "technique": tq.Name})
+		if r.status != 400 || !strings.Contains(string(r.body), "technique_unavailable") {
+			t.Errorf("unavailable %s without stream: %d %s", tq.Name, r.status, r.body)
+		}
+		r = e.do("POST", "/v1/collections/default/compare", map[string]any{"question": "What did Alpha Widgets acquire in 2022?", "techniques": []string{"regular", tq.Name}})
+		if r.status != 400 || !strings.Contains(string(r.body), "technique_unavailable") {
+			t.Errorf("unavailable %s in compare: %d %s", tq.Name, r.status, r.body)
+		}
 	}
 }
 

@@ -74,12 +74,15 @@ func classify(err error) *apiError {
 	var ute *distill.UnknownTechniqueError
 	var le *loader.Error
 	var mme *compress.MissingModelError
+	var tue *distill.TechniqueUnavailableError
 	switch {
 	case errors.As(err, &mbe):
 		return &apiError{Status: http.StatusRequestEntityTooLarge, Type: typeTooLarge,
 			Message: fmt.Sprintf("the request body is over the limit of %d bytes", mbe.Limit)}
 	case errors.As(err, &ute):
 		return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: ute.Error(), Param: "technique"}
+	case errors.As(err, &tue):
+		return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: tue.Error(), Param: "technique", Code: "technique_unavailable"}
 	case errors.As(err, &mme):
 		return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: mme.Error(), Param: "technique", Code: "technique_unavailable"}
 	case errors.Is(err, distill.ErrEmptyQuestion), errors.Is(err, distill.ErrNoQuestion):

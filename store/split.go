@@ -1,6 +1,9 @@
 package store
 
-import "encoding/json"
+import (
+	"context"
+	"encoding/json"
+)
 
 // ParentsFirst orders splits so that every parent comes before the splits
 // cut from it; splits caught in a cycle are left out (config validation
@@ -41,4 +44,19 @@ func DecodeMeta(s string) map[string]string {
 		_ = json.Unmarshal([]byte(s), &m)
 	}
 	return m
+}
+
+// Resplitter is a Store whose splits can change after it was built. A
+// resplit rewrites every document from its stored pages, each in its own
+// transaction, so that it is atomic per document and resumable.
+type Resplitter interface {
+	// StartResplit records target as the collection's splits and returns
+	// the sources of the documents still built with other ones: all of
+	// them when the splits change now, those an interrupted run left when
+	// it resumes, none when target is in force and nothing is pending.
+	// Writers then chunk with target; Begin on a pending document's source
+	// rewrites it.
+	StartResplit(ctx context.Context, target []Split) (pending []string, err error)
+	// FinishResplit ends the run once no document is pending.
+	FinishResplit(ctx context.Context) error
 }

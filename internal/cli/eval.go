@@ -5,7 +5,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/distill-rag/distill/eval"
@@ -112,11 +111,9 @@ func (a *app) evalBEIR(cmd *cobra.Command, f evalFlags) (*eval.Report, error) {
 	}
 	opts := eval.CollectionOptions{DB: a.db, CacheDir: f.cacheDir, ConfigFile: a.configFile, Models: a.models}
 	bar := a.progress("ingesting " + ds.Name)
-	if bar != nil {
-		opts.Progress = func(p ingest.Progress) { bar.ChangeMax(p.Total); bar.Set(p.Done) }
-	}
+	opts.Progress = func(p ingest.Progress) { bar.set(p.Done, p.Total) }
 	eng, written, err := eval.OpenBEIR(ctx, ds, opts)
-	finish(bar)
+	bar.finish()
 	if err != nil {
 		return nil, err
 	}
@@ -129,27 +126,10 @@ func (a *app) evalBEIR(cmd *cobra.Command, f evalFlags) (*eval.Report, error) {
 	}
 	bar = a.progress("evaluating")
 	run := eval.RunOptions{Techniques: splitList(f.techniques), Contexts: f.reportContext}
-	if bar != nil {
-		run.Progress = func(done, total int) { bar.ChangeMax(total); bar.Set(done) }
-	}
+	run.Progress = bar.set
 	rep, err := eval.RunBEIR(ctx, eng, ds, run)
-	finish(bar)
+	bar.finish()
 	return rep, err
-}
-
-// progress returns a progress bar on a terminal, else nil.
-func (a *app) progress(what string) *progressbar.ProgressBar {
-	if a.jsonOut || !isTerminal(a.stderr) {
-		return nil
-	}
-	return progressbar.NewOptions64(-1, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30))
-}
-
-func finish(bar *progressbar.ProgressBar) {
-	if bar != nil {
-		bar.Finish()
-	}
 }
 
 func writeHTMLReport(path string, rep *eval.Report) error {
@@ -244,10 +224,8 @@ func (a *app) evalQA(cmd *cobra.Command, f evalFlags) (*eval.Report, error) {
 	}
 	defer eng.Close()
 	bar := a.progress("evaluating")
-	if bar != nil {
-		opts.Progress = func(done, total int) { bar.ChangeMax(total); bar.Set(done) }
-	}
+	opts.Progress = bar.set
 	rep, err := eval.RunQA(ctx, eng, set, opts)
-	finish(bar)
+	bar.finish()
 	return rep, err
 }

@@ -43,7 +43,7 @@ func TestReindexCommand(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{[]string{"reindex"}, 1, "", "distill: reindex needs an embedding model: pass --embed URI"},
+		{[]string{"reindex"}, 0, "nothing to do: the collection's splits match the configuration, and no embedding model was given", ""},
 		{[]string{"reindex", "--embed", "hash:x"}, 1, "", `model "hash:x": want hash:DIM`},
 		{[]string{"ask", "-t", "hybrid", "lanterns"}, 1, "", "--embed"},
 		{[]string{"reindex", "--embed", "hash:64"}, 0, "embedded 4 chunks with hash:64; the collection now searches 4 chunks of 64 dimensions", ""},
@@ -70,5 +70,48 @@ func TestReindexCommand(t *testing.T) {
 	}
 	if files, _ := filepath.Glob(filepath.Join(dir, "db", "index", "*.hnsw")); len(files) != 2 { // chunks and children
 		t.Fatalf("index files: %v", files)
+	}
+}
+
+// TestReindexRebuildsChangedSplits: a split added to the config and a
+// changed chunk size were a dead end (ingest said "unchanged"); reindex
+// builds them without a model.
+func TestReindexRebuildsChangedSplits(t *testing.T) {
+	dir := t.TempDir()
+	docs := filepath.Join(dir, "docs")
+	testsupport.Write(t, docs, "a.txt", []byte("The Zephyr lanterns were recalled over faulty batteries. The recall covered 3,000 lanterns in all."))
+	testsupport.Write(t, docs, "b.txt", []byte("A warehouse opened in Krakow in June."))
+	env := []string{"DISTILL_DB=" + filepath.Join(dir, "db"), "DISTILL_CONFIG=" + filepath.Join(dir, "c.yaml"), "DISTILL_EMBED=", "XDG_CONFIG_HOME=" + dir}
+	testsupport.Write(t, dir, "c.yaml", []byte("{}\n"))
+	if _, stderr, code := run(t, env, "ingest", docs); code != 0 {
+		t.Fatalf("ingest: %s", stderr)
+	}
+	testsupport.Write(t, dir, "c.yaml", []byte(`splits:
+  chunks: {size: 40, overlap: 0}
+  small:  {size: 20, overlap: 0}
+techniques:
+  small:
+    retriever: {type: bm25, split: small, k: 2}
+`))
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{[]string{"ingest", docs}, 0, "2 unchanged", `split "small" is configured but the collection was built without it; run distill reindex to build it`},
+		{[]string{"ask", "-t", "small", "lanterns"}, 1, "", `the collection has no split "small"`},
+		{[]string{"reindex"}, 0, "splits: built small; rebuilt chunks; rewrote 2 documents", ""},
+		{[]string{"ask", "-t", "small", "--json", "lanterns"}, 0, "lanterns", ""},
+		{[]string{"reindex"}, 0, "nothing to do", ""},
+		{[]string{"check"}, 0, "", ""},
+	} {
+		stdout, stderr, code := run(t, env, tc.args...)
+		if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
+			t.Fatalf("distill %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(tc.args, " "), code, stdout, stderr)
+		}
+		if tc.args[0] == "reindex" && strings.Contains(stderr, "warning") {
+			t.Errorf("reindex warned: %s", stderr)
+		}
 	}
 }

@@ -138,7 +138,7 @@ func (e *flagError) UserError() {}
 
 // open opens the engine on the selected collection.
 func (a *app) open(ctx context.Context, create bool) (*distill.Engine, error) {
-	eng, err := distill.Open(ctx, distill.Options{DB: a.db, Store: a.store, Create: create, ConfigFile: a.configFile, Models: a.models, NoCache: a.noCache})
+	eng, err := a.openQuiet(ctx, create)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +146,12 @@ func (a *app) open(ctx context.Context, create bool) (*distill.Engine, error) {
 		fmt.Fprintln(a.stderr, "distill: warning: "+w)
 	}
 	return eng, nil
+}
+
+// openQuiet opens the engine without printing its warnings, for commands
+// that act on them (reindex rebuilds the splits they are about).
+func (a *app) openQuiet(ctx context.Context, create bool) (*distill.Engine, error) {
+	return distill.Open(ctx, distill.Options{DB: a.db, Store: a.store, Create: create, ConfigFile: a.configFile, Models: a.models, NoCache: a.noCache})
 }
 
 // isTerminal reports whether w is a terminal, for progress bars.

@@ -192,10 +192,10 @@ func (s *Store) checkSchema(ctx context.Context, tx *sql.Tx, p *Problems) error 
 		p.Add(false, "schema version %s, want %d", v, SchemaVersion)
 	}
 	names := map[string]bool{}
-	for _, sp := range s.splits {
+	for _, sp := range s.splitList() {
 		names[sp.Name] = true
 	}
-	for _, sp := range s.splits {
+	for _, sp := range s.splitList() {
 		if sp.Parent != "" && !names[sp.Parent] {
 			p.Add(false, "split %s names parent split %q, which the collection does not have", sp.Name, sp.Parent)
 		}
@@ -259,7 +259,7 @@ func (s *Store) checkLinks(ctx context.Context, tx *sql.Tx, p *Problems) error {
 	}
 	// Parent links must follow the splits: a child split's chunks each have
 	// a parent chunk of the parent split; other chunks have none.
-	for _, sp := range s.splits {
+	for _, sp := range s.splitList() {
 		if sp.Parent == "" {
 			err := eachString(ctx, tx, `SELECT 'chunk ' || d.doc_id || ':' || c.split || ':' || c.seq || ' of a split without parents has a parent'
 				FROM chunks c JOIN documents d ON d.id = c.document WHERE c.split = ? AND c.parent IS NOT NULL`, func(msg string) { p.Add(false, "%s", msg) }, sp.Name)

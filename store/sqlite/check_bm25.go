@@ -73,7 +73,7 @@ func (bm25Index) Check(ctx context.Context, s *Store, tx *sql.Tx, p *Problems) e
 		FROM bm25_blocks WHERE segment NOT IN (SELECT id FROM bm25_segments)`, func(msg string) { p.Add(true, "%s", msg) }); err != nil {
 		return err
 	}
-	for _, sp := range s.splits {
+	for _, sp := range s.splitList() {
 		if !sp.Search {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chunks c WHERE c.split = ? AND (c.terms != 0 OR EXISTS (SELECT 1 FROM bm25_segments s WHERE s.split = c.split AND c.id BETWEEN s.first AND s.last))`, sp.Name).Scan(&n); err != nil {
@@ -403,7 +403,7 @@ func (bm25Index) Rebuild(ctx context.Context, s *Store, tx *sql.Tx) error {
 	}
 	defer update.Close()
 	tf := map[string]uint32{}
-	for _, sp := range s.splits {
+	for _, sp := range s.splitList() {
 		if !sp.Search {
 			if _, err := tx.ExecContext(ctx, `UPDATE chunks SET terms = 0 WHERE split = ? AND terms != 0`, sp.Name); err != nil {
 				return err

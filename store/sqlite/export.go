@@ -64,7 +64,7 @@ func (s *Store) export(ctx context.Context, tx *sql.Tx, docID string, ed *store.
 		return err
 	}
 	order := map[string]int{}
-	for i, sp := range store.ParentsFirst(s.splits) {
+	for i, sp := range store.ParentsFirst(s.splitList()) {
 		order[sp.Name] = i
 	}
 	// Vectors of the active embedding, if the collection has one.

@@ -249,13 +249,15 @@ func (s *Store) migrate(ctx context.Context, opts store.Options) error {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES('splits', ?)`, string(b)); err != nil {
 				return err
 			}
-			s.splits = append([]store.Split(nil), opts.Splits...)
+			s.setSplits(opts.Splits)
 		case err != nil:
 			return err
 		default:
-			if err := json.Unmarshal([]byte(raw), &s.splits); err != nil {
+			var splits []store.Split
+			if err := json.Unmarshal([]byte(raw), &splits); err != nil {
 				return &store.CollectionError{Path: s.dir, Reason: "corrupt splits record: " + err.Error()}
 			}
+			s.setSplits(splits)
 		}
 		if version > 0 && version < blocksVersion {
 			if err := (bm25Index{}).Rebuild(ctx, s, tx); err != nil {
@@ -308,9 +310,11 @@ func (s *Store) loadCurrent(ctx context.Context) (done bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("collection %s: %w", s.dir, err)
 	}
-	if err := json.Unmarshal([]byte(raw), &s.splits); err != nil {
+	var splits []store.Split
+	if err := json.Unmarshal([]byte(raw), &splits); err != nil {
 		return false, &store.CollectionError{Path: s.dir, Reason: "corrupt splits record: " + err.Error()}
 	}
+	s.setSplits(splits)
 	return true, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -50,7 +51,9 @@ type Store struct {
 	dir    string
 	writer *sql.DB // one connection, BEGIN IMMEDIATE: writers queue instead of deadlocking
 	reader *sql.DB
-	splits []store.Split
+	// splits are the collection's splits; a resplit replaces them while
+	// the store is open, so they are read through splitList.
+	splits atomic.Pointer[[]store.Split]
 	vec    vectorState
 
 	// Statements of the writer's connection that every document uses,
@@ -290,11 +293,24 @@ func (s *Store) closeHandles() error {
 
 // Splits returns the collection's splits.
 func (s *Store) Splits(context.Context) ([]store.Split, error) {
-	return append([]store.Split(nil), s.splits...), nil
+	return append([]store.Split(nil), s.splitList()...), nil
+}
+
+// splitList returns the splits in force; callers must not modify it.
+func (s *Store) splitList() []store.Split {
+	if p := s.splits.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (s *Store) setSplits(splits []store.Split) {
+	cp := append([]store.Split(nil), splits...)
+	s.splits.Store(&cp)
 }
 
 func (s *Store) split(name string) (store.Split, bool) {
-	for _, sp := range s.splits {
+	for _, sp := range s.splitList() {
 		if sp.Name == name {
 			return sp, true
 		}
@@ -314,7 +330,7 @@ func (e *UnknownSplitError) Error() string {
 
 func (s *Store) unknownSplit(name string) error {
 	var known []string
-	for _, sp := range s.splits {
+	for _, sp := range s.splitList() {
 		known = append(known, sp.Name)
 	}
 	return &UnknownSplitError{Split: name, Known: known}

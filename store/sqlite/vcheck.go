@@ -128,7 +128,7 @@ func (vectorIndexCheck) Check(ctx context.Context, s *Store, tx *sql.Tx, p *Prob
 	if err != nil || emb == nil {
 		return err // an offline collection: nothing is searched densely
 	}
-	for _, sp := range s.splits {
+	for _, sp := range s.splitList() {
 		if !sp.Search {
 			continue
 		}
@@ -391,7 +391,7 @@ func (vectorIndexCheck) Rebuild(ctx context.Context, s *Store, tx *sql.Tx) error
 	if emb == nil || emb.dim == 0 {
 		return nil
 	}
-	for _, sp := range s.splits {
+	for _, sp := range s.splitList() {
 		if !sp.Search {
 			continue
 		}

@@ -75,7 +75,7 @@ func (s *Store) Embedding(ctx context.Context) (store.Embedding, error) {
 // SQL arguments with their placeholders.
 func (s *Store) searchedSplits() (string, []any) {
 	var args []any
-	for _, sp := range s.splits {
+	for _, sp := range s.splitList() {
 		if sp.Search {
 			args = append(args, sp.Name)
 		}
