@@ -336,7 +336,9 @@ func ListTechniques(ctx context.Context, opts Options) ([]TechniqueInfo, error) 
 		defer e.Close()
 		return e.Techniques(), nil
 	}
-	e := &Engine{cfg: cfg, techniques: map[string]*technique.Technique{}}
+	// No collection yet: list against a store that keeps vectors, as the
+	// one that ingest would create does. Nothing runs on it.
+	e := &Engine{cfg: cfg, store: struct{ store.VectorStore }{}, techniques: map[string]*technique.Technique{}}
 	defer e.closeModels()
 	if err := e.openModels(ctx, opts.Models.withEnv().withConfig(cfg.Models)); err != nil {
 		return nil, err

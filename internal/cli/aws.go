@@ -19,7 +19,7 @@ func (a *app) awsCmd() *cobra.Command {
 	var region string
 	cmd := &cobra.Command{
 		Use:   "aws",
-		Short: "Deploy, list and delete the SageMaker endpoints that serve your models",
+		Short: "Deploy, list and delete SageMaker endpoints for your models",
 		Long: `Deploy SageMaker JumpStart models as endpoints for distill to use, list the
 endpoints distill created, and delete them. Endpoints cost money for every
 hour they run: delete them when you are done.
@@ -45,7 +45,8 @@ mixtral-8x7b-instruct (huggingface-llm-mixtral-8x7b-instruct) and
 bge-large-en (huggingface-sentencesimilarity-bge-large-en).
 
 Running deploy again with the same --name resumes an interrupted deploy.`,
-		Example: `  distill aws deploy mixtral-8x7b-instruct --role arn:aws:iam::123456789012:role/sm
+		Example: `  distill aws deploy mixtral-8x7b-instruct \
+    --role arn:aws:iam::123456789012:role/sm
   distill aws deploy bge-large-en --instance-type ml.g5.2xlarge --yes`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -82,10 +82,10 @@ func (a *app) compare(cmd *cobra.Command, eng *distill.Engine, questions, techni
 
 func (a *app) printComparison(cmp *distill.Comparison) {
 	w := a.stdout
-	fmt.Fprintln(w, wrap("Q: "+cmp.Question, width, ""))
+	fmt.Fprintln(w, a.style.bold(wrap("Q: "+cmp.Question, width, "")))
 	for _, r := range cmp.Results {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, rule(r.Technique))
+		fmt.Fprintln(w, a.style.bold(rule(r.Technique)))
 		fmt.Fprintln(w, wrap(r.Answer, width, ""))
 		if len(r.Contexts) > 0 {
 			var refs []string
@@ -94,7 +94,7 @@ func (a *app) printComparison(cmp *distill.Comparison) {
 			}
 			fmt.Fprintln(w, wrap("Sources: "+strings.Join(refs, " · "), width, ""))
 		}
-		fmt.Fprintln(w, statsLine(r))
+		fmt.Fprintln(w, a.style.dim(statsLine(r)))
 		for _, note := range faultNotes(r) {
 			fmt.Fprintln(w, wrap("! "+note, width, "  "))
 		}

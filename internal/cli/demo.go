@@ -19,7 +19,7 @@ func (a *app) demoCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "demo [--offline]",
-		Short: "Ingest a sample corpus and compare every technique on sample questions",
+		Short: "Ingest a sample corpus and compare every technique on it",
 		Long: `Ingest a sample corpus into a temporary collection and compare every
 technique on sample questions. Online, the corpus is the four Amazon
 shareholder letters (2019-2022) of the original study, downloaded from

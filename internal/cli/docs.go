@@ -3,10 +3,11 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
-	"github.com/distill-rag/distill/config"
+	"github.com/distill-rag/distill"
 	"github.com/distill-rag/distill/store"
 )
 
@@ -92,36 +93,48 @@ func (a *app) techniquesCmd() *cobra.Command {
 		Short: "List the configured techniques",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := config.Load(a.configFile)
+			ts, err := distill.ListTechniques(cmd.Context(), distill.Options{DB: a.db, Store: a.store, ConfigFile: a.configFile, Models: a.models})
 			if err != nil {
 				return err
 			}
-			type info struct {
-				Name        string   `json:"name"`
-				Description string   `json:"description"`
-				Retriever   string   `json:"retriever"`
-				Compressors []string `json:"compressors"`
-			}
-			var ts []info
-			for _, t := range cfg.Techniques {
-				i := info{Name: t.Name, Description: t.Description, Retriever: t.Retriever.Type, Compressors: []string{}}
-				for _, c := range t.Compressors {
-					i.Compressors = append(i.Compressors, c.Type)
-				}
-				ts = append(ts, i)
-			}
 			if a.jsonOut {
 				return writeJSON(a.stdout, struct {
-					Techniques []info `json:"techniques"`
+					Techniques []distill.TechniqueInfo `json:"techniques"`
 				}{ts})
 			}
+			name := 0
+			for _, t := range ts {
+				name = max(name, utf8.RuneCountInString(t.Name))
+			}
+			indent := strings.Repeat(" ", name+2)
+			unavailable := 0
 			for _, t := range ts {
 				stages := t.Retriever
 				if len(t.Compressors) > 0 {
 					stages += " → " + strings.Join(t.Compressors, " → ")
 				}
-				fmt.Fprintf(a.stdout, "%-10s %s\n", t.Name, stages)
-				fmt.Fprintln(a.stdout, wrap(t.Description, width, "           "))
+				if t.Unavailable != "" {
+					stages += " (unavailable)"
+					unavailable++
+				}
+				for i, line := range strings.Split(wrap(stages, width-len(indent), ""), "\n") {
+					line = strings.Replace(line, "(unavailable)", a.style.dim("(unavailable)"), 1)
+					if i == 0 {
+						fmt.Fprintf(a.stdout, "%s%s%s\n", a.style.bold(t.Name), indent[utf8.RuneCountInString(t.Name):], line)
+					} else {
+						fmt.Fprintf(a.stdout, "%s%s\n", indent, line)
+					}
+				}
+				if t.Description != "" {
+					fmt.Fprintln(a.stdout, wrap(t.Description, width, indent))
+				}
+				if t.Unavailable != "" {
+					fmt.Fprintln(a.stdout, wrap("unavailable: "+t.Unavailable, width, indent))
+				}
+			}
+			if unavailable > 0 {
+				fmt.Fprintln(a.stdout)
+				fmt.Fprintln(a.stdout, wrap(plural(unavailable, "technique is", "techniques are")+" unavailable with the models in force; distill compare leaves them out.", width, ""))
 			}
 			return nil
 		},

@@ -26,7 +26,7 @@ type evalFlags struct {
 func (a *app) evalCmd() *cobra.Command {
 	var f evalFlags
 	cmd := &cobra.Command{
-		Use:   "eval (--beir DIR | --qa FILE.jsonl) [--techniques a,b] [--json] [--html FILE]",
+		Use:   "eval (--beir DIR | --qa FILE.jsonl) [--techniques a,b]",
 		Short: "Measure techniques on a BEIR benchmark or a question set",
 		Long: `Measure how well each technique retrieves and answers, and at what cost.
 

@@ -13,9 +13,6 @@ import (
 	"github.com/distill-rag/distill"
 )
 
-// width is the terminal width human output is laid out for.
-const width = 80
-
 // wrap breaks text into lines of at most w characters, each prefixed by indent.
 func wrap(text string, w int, indent string) string {
 	var b strings.Builder
@@ -40,6 +37,32 @@ func wrap(text string, w int, indent string) string {
 		b.WriteString(line)
 	}
 	return b.String()
+}
+
+// homeRelative shows a path under the home directory as ~/..., as help
+// text does, so that it fits and reads the same for every user.
+func homeRelative(path string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" || home == "/" {
+		return path
+	}
+	if rel, err := filepath.Rel(home, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.Join("~", rel)
+	}
+	return path
+}
+
+// fitLines wraps only the lines of text longer than w, keeping each one's
+// indentation, so that code samples in help text keep their shape.
+func fitLines(text string, w int) string {
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		if utf8.RuneCountInString(line) > w {
+			indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+			lines[i] = wrap(line, w, indent)
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // shorten cuts s to n characters with an ellipsis, on one line.

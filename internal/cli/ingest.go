@@ -20,7 +20,7 @@ func (a *app) ingestCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "ingest PATH...",
-		Short: "Add files and directories (PDF, text, Markdown, HTML) to the collection",
+		Short: "Add files and directories to the collection",
 		Long: `Add files and directories to the collection. Directories are walked
 recursively for .pdf, .txt, .md and .html files. A file whose content and
 options have not changed since it was ingested is skipped; a changed file

@@ -21,7 +21,8 @@ nothing is loaded or embedded again. Each document appears in the
 destination whole or not at all; documents already there with the same
 source are replaced, so an interrupted migration can simply be run again.`,
 		Example: `  distill migrate --to 'weaviate:http://127.0.0.1:8080?collection=Letters'
-  distill --store 'weaviate:http://127.0.0.1:8080?collection=Letters' migrate --to ./letters-copy`,
+  distill --store 'weaviate:http://127.0.0.1:8080?collection=Letters' \
+    migrate --to ./letters-copy`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to == "" {

@@ -21,7 +21,7 @@ func (a *app) modelsCmd() *cobra.Command {
 		Long: `Models named hf:ORG/NAME (e.g. --embed hf:BAAI/bge-small-en-v1.5 or
 --rerank hf:cross-encoder/ms-marco-MiniLM-L-6-v2) run inside distill from
 their ONNX export. They are fetched on first use into the model cache
-($DISTILL_MODELS, default ` + hf.Default().CacheDir() + `);
+($DISTILL_MODELS, default ` + homeRelative(hf.Default().CacheDir()) + `);
 pull fetches one ahead of time, for example before going offline.
 HF_ENDPOINT names another hub (a mirror) and HF_TOKEN is sent for gated models.`,
 	}
@@ -33,7 +33,7 @@ func (a *app) modelsPullCmd() *cobra.Command {
 	var file, revision string
 	cmd := &cobra.Command{
 		Use:   "pull ORG/NAME...",
-		Short: "Fetch models into the cache (resuming cut downloads, checking checksums)",
+		Short: "Fetch models into the cache (resumable, checksums checked)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			hub := hf.Default()

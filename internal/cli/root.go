@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/distill-rag/distill"
@@ -30,13 +31,15 @@ type app struct {
 	noCache        bool
 	jsonOut        bool
 	markdown       bool // compare: the study-shaped Markdown table
+	style          style
 }
 
 // Main runs the command line and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, style: styleFor(stdout)}
+	width = outputWidth(stdout)
 	root := a.root()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -49,11 +52,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var ex *exitError
 	if errors.As(err, &ex) {
 		if ex.msg != "" {
-			fmt.Fprintln(stderr, "distill: "+ex.msg)
+			fmt.Fprintln(stderr, styleFor(stderr).red("distill:")+" "+ex.msg)
 		}
 		return ex.code
 	}
-	fmt.Fprintln(stderr, "distill: "+describe(err))
+	fmt.Fprintln(stderr, styleFor(stderr).red("distill:")+" "+describe(err))
 	return 1
 }
 
@@ -97,7 +100,7 @@ Start with:  distill demo`,
 		SilenceErrors: true,
 		Version:       version(),
 	}
-	root.PersistentFlags().StringVar(&a.db, "db", "", "collection directory (default $DISTILL_DB or "+distill.DefaultDB()+")")
+	root.PersistentFlags().StringVar(&a.db, "db", "", "collection directory (default $DISTILL_DB or "+homeRelative(distill.DefaultDB())+")")
 	root.PersistentFlags().StringVar(&a.store, "store", "", "store URI, e.g. weaviate:http://127.0.0.1:8080?collection=Letters (default $DISTILL_STORE, the config's store, else the embedded store at --db)")
 	root.PersistentFlags().StringVar(&a.configFile, "config", "", "configuration file (default $DISTILL_CONFIG or the user config directory's distill/config.yaml)")
 	root.PersistentFlags().StringVar(&a.models.LLM, "llm", "", "language model URI, e.g. ollama:mixtral (default $DISTILL_LLM; none = offline)")
@@ -114,6 +117,21 @@ Start with:  distill demo`,
 	root.AddCommand(a.migrateCmd())
 	root.AddCommand(a.healthcheckCmd())
 	root.AddCommand(a.infoCmd())
+	// Help fits the terminal (80 columns when it is not one): flag
+	// descriptions wrap under their flag instead of running on.
+	cobra.AddTemplateFunc("wrappedFlags", func(fs *pflag.FlagSet) string { return fs.FlagUsagesWrapped(width - 1) })
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			for _, sub := range c.Commands() {
+				sub.Long = fitLines(sub.Long, width)
+			}
+		}
+	}
+	tmpl := root.UsageTemplate()
+	tmpl = strings.ReplaceAll(tmpl, ".LocalFlags.FlagUsages", "wrappedFlags .LocalFlags")
+	tmpl = strings.ReplaceAll(tmpl, ".InheritedFlags.FlagUsages", "wrappedFlags .InheritedFlags")
+	root.SetUsageTemplate(tmpl)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{cmd: c.CommandPath(), err: err}
 	})

@@ -36,14 +36,14 @@ func (a *app) serveCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:8080]",
-		Short: "Serve the collections over HTTP: a JSON API, an OpenAI-compatible chat endpoint and a web page",
+		Short: "Serve the collections over HTTP: JSON API, OpenAI chat, web page",
 		Long: `Serve collections over HTTP: a JSON API (see /openapi.json), an
 OpenAI-compatible chat endpoint (POST /v1/chat/completions, one model per
 technique), Prometheus metrics (/metrics) and a web page at / to compare
 techniques side by side.
 
 Collections are the directories of a data directory: --data, by default the
-directory holding the default collection (` + filepath.Dir(distill.DefaultDB()) + `);
+directory holding the default collection (` + homeRelative(filepath.Dir(distill.DefaultDB())) + `);
 the collection of --db (or ` + filepath.Base(distill.DefaultDB()) + `) is the default one.
 
 The server binds to loopback unless --addr says otherwise. With --api-key
@@ -51,7 +51,8 @@ or --api-keys-file every route but /healthz, /readyz and the web page's
 shell needs "Authorization: Bearer KEY".`,
 		Example: `  distill serve
   distill serve --addr :8080 --api-keys-file /etc/distill/keys
-  curl -s localhost:8080/v1/collections/default/ask -d '{"question": "What were the highlights of 2022?"}'`,
+  curl -s localhost:8080/v1/collections/default/ask \
+    -d '{"question": "What were the highlights of 2022?"}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
