@@ -63,6 +63,9 @@ const (
 	Updated   Status = "updated"
 	Unchanged Status = "unchanged"
 	Failed    Status = "failed"
+	// Interrupted is a file whose run was cancelled while it was being
+	// written: nothing of it was stored, and running again ingests it.
+	Interrupted Status = "interrupted"
 )
 
 // FileResult reports one file.
@@ -83,6 +86,9 @@ func (r FileResult) Err() error { return r.err }
 // Report is the outcome of a run, in the order files were named and walked.
 type Report struct {
 	Files []FileResult `json:"files"`
+	// NotStarted counts the files a cancelled run never reached; they are
+	// not in Files.
+	NotStarted int `json:"not_started,omitempty"`
 }
 
 // Count returns how many files ended with status s.
@@ -179,7 +185,18 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	rep := &Report{Files: append(early, results...)}
+	rep := &Report{Files: early}
+	interrupted := ctx.Err() != nil
+	for _, r := range results {
+		switch {
+		case r.Source == "":
+			rep.NotStarted++ // never handed to a worker
+			continue
+		case interrupted && r.Status == Failed && errors.Is(r.err, ctx.Err()):
+			r.Status = Interrupted // rolled back; a re-run does it
+		}
+		rep.Files = append(rep.Files, r)
+	}
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
@@ -202,6 +219,9 @@ func (in *Ingester) Bulk(ctx context.Context) func() {
 		return func() {}
 	}
 	end, err := bw.BeginBulk(ctx)
+	if err != nil && ctx.Err() != nil {
+		return func() {} // interrupted: the run stops anyway
+	}
 	if err != nil {
 		slog.Warn("bulk write not started; indexes are kept up after every document", "err", err)
 		return func() {}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -55,6 +57,9 @@ replaces its old pages and chunks in one transaction.`,
 			rep, err := eng.Ingest(cmd.Context(), args, opts)
 			if bar != nil {
 				bar.Finish()
+			}
+			if rep != nil && errors.Is(err, context.Canceled) && cmd.Context().Err() != nil {
+				return a.interruptedIngest(rep)
 			}
 			if rep != nil {
 				a.printIngest(rep)
@@ -115,4 +120,21 @@ func (a *app) printIngest(rep *ingest.Report) {
 	for _, f := range rep.Failures() {
 		fmt.Fprintf(a.stderr, "distill: %s\n", describe(f.Err()))
 	}
+}
+
+// interruptedIngest reports a run cut short by Ctrl-C in one line: what is
+// stored stays stored, and running the same command again resumes (stored
+// files are unchanged then). It exits 130, as shells do for SIGINT.
+func (a *app) interruptedIngest(rep *ingest.Report) error {
+	if a.jsonOut {
+		writeJSON(a.stdout, rep)
+	}
+	stored := rep.Count(ingest.Added) + rep.Count(ingest.Updated)
+	left := rep.Count(ingest.Interrupted) + rep.NotStarted
+	msg := fmt.Sprintf("interrupted: %s stored by this run, %s left; run the same command again to resume",
+		plural(stored, "document", "documents"), plural(left, "file", "files"))
+	if n := rep.Count(ingest.Failed); n > 0 {
+		msg += fmt.Sprintf(" (%s failed: see distill ingest without interrupting)", plural(n, "file", "files"))
+	}
+	return &exitError{code: 130, msg: msg}
 }

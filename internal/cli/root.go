@@ -38,6 +38,12 @@ type app struct {
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// The first Ctrl-C stops the command cleanly; a second one, while
+		// it winds down, kills the process as usual.
+		<-ctx.Done()
+		stop()
+	}()
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, style: styleFor(stdout)}
 	width = outputWidth(stdout)
 	root := a.root()
@@ -57,6 +63,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ex.code
 	}
 	fmt.Fprintln(stderr, styleFor(stderr).red("distill:")+" "+describe(err))
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return 130 // interrupted, as shells report SIGINT
+	}
 	return 1
 }
 

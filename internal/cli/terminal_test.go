@@ -3,9 +3,13 @@ package cli_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -173,5 +177,65 @@ func TestTechniquesMarkUnavailable(t *testing.T) {
 	withModel := r.ok("--embed", "hash:64", "techniques")
 	if strings.Contains(withModel, "technique \"hybrid\" needs") {
 		t.Errorf("with --embed, hybrid is still unavailable:\n%s", withModel)
+	}
+}
+
+// TestInterruptedIngest: Ctrl-C during a large ingest prints one line with
+// how much was stored, reports no in-flight file as failed, exits 130, and
+// a re-run resumes (it printed a line per file never reached, without
+// names, counted in-flight files as failed and exited 1).
+func TestInterruptedIngest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes and ingests 3,000 files")
+	}
+	r := newRunner(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "db")
+	docs := filepath.Join(dir, "docs")
+	const files = 3000
+	for i := 0; i < files; i++ {
+		testsupport.Write(t, docs, fmt.Sprintf("f%04d.txt", i), []byte(strings.Repeat(fmt.Sprintf("Document %d tells of lantern %d and warehouse %d. ", i, i*7, i*13), 20)))
+	}
+	cmd := exec.Command(r.bin, "--db", db, "ingest", docs)
+	cmd.Env = r.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once documents are being stored.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if fi, err := os.Stat(filepath.Join(db, "collection.db-wal")); err == nil && fi.Size() > 2<<20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("ingest never started writing")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	if stdout.Len() != 0 || strings.Count(stderr.String(), "\n") != 1 {
+		t.Errorf("want one line on stderr and nothing on stdout:\nstdout: %s\nstderr: %s", stdout.String(), stderr.String())
+	}
+	m := regexp.MustCompile(`^distill: interrupted: ([\d,]+) documents? stored by this run, ([\d,]+) files? left; run the same command again to resume\n$`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("interrupt line: %q", stderr.String())
+	}
+	stored, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
+	left, _ := strconv.Atoi(strings.ReplaceAll(m[2], ",", ""))
+	if stored == 0 || stored+left != files {
+		t.Errorf("stored %d + left %d != %d files", stored, left, files)
+	}
+	out := r.ok("--db", db, "ingest", docs)
+	want := fmt.Sprintf("%d added, 0 updated, %d unchanged, 0 failed", left, stored)
+	if !strings.Contains(out, want) {
+		t.Errorf("re-run: want %q in\n%s", want, out[max(0, len(out)-300):])
 	}
 }
