@@ -12,12 +12,14 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/distill-rag/distill"
+	"github.com/distill-rag/distill/model"
 )
 
 // app holds what every command shares.
@@ -44,6 +46,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		<-ctx.Done()
 		stop()
 	}()
+	// A model server that is slow or failing is retried; say so rather
+	// than sit silent through the backoff.
+	ctx = model.WithRetryObserver(ctx, func(r model.Retry) {
+		fmt.Fprintf(stderr, "distill: %v; retrying (%d/%d) after %s\n", r.Err, r.Attempt+1, r.Attempts, r.Wait.Round(time.Millisecond))
+	})
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, style: styleFor(stdout)}
 	width = outputWidth(stdout)
 	root := a.root()

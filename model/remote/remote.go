@@ -57,7 +57,9 @@ func Do(ctx context.Context, p Policy, fn func(ctx context.Context) error) error
 		if err == nil || ctx.Err() != nil || attempt >= attempts || !Retryable(err) {
 			return err
 		}
-		if err := sleep(ctx, p.backoff(attempt, err)); err != nil {
+		wait := p.backoff(attempt, err)
+		model.NotifyRetry(ctx, model.Retry{Attempt: attempt, Attempts: attempts, Wait: wait, Err: err})
+		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
