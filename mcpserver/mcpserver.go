@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -93,3 +94,17 @@ func plain(err error) error {
 func argError(name, format string, args ...any) error {
 	return fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
 }
+
+// ServeIO serves one session over r and w (a process's stdin and stdout:
+// the stdio transport) until the client closes r or ctx is done.
+func ServeIO(ctx context.Context, opts Options, r io.Reader, w io.Writer) error {
+	err := New(opts).Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(r), Writer: nopCloser{w}})
+	if errors.Is(err, io.EOF) || ctx.Err() != nil {
+		return nil // the client hung up, or the process was told to stop
+	}
+	return err
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
