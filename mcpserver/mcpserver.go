@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -61,12 +62,26 @@ func New(opts Options) *mcp.Server {
 	return s
 }
 
-// NewHTTPHandler returns the streamable HTTP transport for the servers
-// serverFor gives per request (nil: 400). It is stateless: each POST is a
-// whole exchange, so a request timeout or a restart never strands a
-// session, and GET streams are not offered (clients then poll nothing; the
-// tools send no notifications).
-func NewHTTPHandler(serverFor func(*http.Request) *mcp.Server) http.Handler {
+// NewHTTPHandler returns the streamable HTTP transport. optionsFor says
+// what each request is served: a key naming the collection (one server is
+// built per key, on first use) and its options. The transport is
+// stateless, with JSON responses: each POST is a whole exchange, so a
+// request timeout or a restart never strands a session; GET streams are
+// not offered (the tools send no notifications).
+func NewHTTPHandler(optionsFor func(*http.Request) (key string, opts Options)) http.Handler {
+	var mu sync.Mutex
+	servers := map[string]*mcp.Server{}
+	serverFor := func(r *http.Request) *mcp.Server {
+		key, opts := optionsFor(r)
+		mu.Lock()
+		defer mu.Unlock()
+		s, ok := servers[key]
+		if !ok {
+			s = New(opts)
+			servers[key] = s
+		}
+		return s
+	}
 	return mcp.NewStreamableHTTPHandler(serverFor, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
 }
 
