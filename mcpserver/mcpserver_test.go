@@ -2,11 +2,13 @@ package mcpserver_test
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -14,8 +16,11 @@ import (
 	"github.com/distill-rag/distill"
 	_ "github.com/distill-rag/distill/all"
 	"github.com/distill-rag/distill/config"
+	"github.com/distill-rag/distill/cost"
 	"github.com/distill-rag/distill/ingest"
+	"github.com/distill-rag/distill/internal/testsupport/fakellm"
 	"github.com/distill-rag/distill/mcpserver"
+	"github.com/distill-rag/distill/model"
 )
 
 // texts are the documents of the test collection, one fact each.
@@ -25,7 +30,10 @@ var texts = map[string]string{
 }
 
 // openEngine opens a new offline collection holding texts.
-func openEngine(t *testing.T) *distill.Engine {
+func openEngine(t *testing.T) *distill.Engine { return openEngineWith(t, "none") }
+
+// openEngineWith opens a new collection holding texts, answering with llm.
+func openEngineWith(t *testing.T, llm string) *distill.Engine {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Parse("<built-in>", config.DefaultYAML(), nil)
@@ -33,7 +41,7 @@ func openEngine(t *testing.T) *distill.Engine {
 		t.Fatal(err)
 	}
 	eng, err := distill.Open(ctx, distill.Options{DB: filepath.Join(t.TempDir(), "db"), Create: true, Config: cfg,
-		Models: distill.Models{LLM: "none", Embed: "none", Rerank: "none"}, NoCache: true, CacheDir: t.TempDir()})
+		Models: distill.Models{LLM: llm, Embed: "none", Rerank: "none"}, NoCache: true, CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +213,7 @@ func TestSearchAskAndPages(t *testing.T) {
 	if msg := call(t, cs, "ask", map[string]any{"question": "When did the warehouse in Kraków open?", "technique": "regular"}, &ans); msg != "" {
 		t.Fatal(msg)
 	}
-	if ans.Mode != "extractive" || !strings.Contains(ans.Answer, "June") || len(ans.Contexts) == 0 || len(ans.Citations) == 0 {
+	if ans.Mode != "extractive" || !strings.Contains(ans.Answer, "June") || len(ans.Contexts) == 0 || len(ans.Citations) == 0 || ans.Stats.LatencyMS <= 0 || ans.Stats.LLMCalls != 0 {
 		t.Fatalf("ask: %+v", ans)
 	}
 	for _, c := range ans.Citations {
@@ -412,5 +420,49 @@ func TestWrites(t *testing.T) {
 	call(t, cs, "list_documents", nil, &docs)
 	if len(docs.Documents) != len(texts) {
 		t.Errorf("%d documents left, want %d", len(docs.Documents), len(texts))
+	}
+}
+
+var fakes sync.Map // test name -> *fakellm.LLM
+
+func init() {
+	// "fake-mcp:NAME" opens the fake a test registered as NAME.
+	model.RegisterLLM("fake-mcp", func(_ context.Context, u model.URI) (model.LLM, error) {
+		f, ok := fakes.Load(u.Target)
+		if !ok {
+			return nil, &model.URIError{URI: u.Raw, Reason: "no such fake"}
+		}
+		return f.(*fakellm.LLM), nil
+	})
+}
+
+func TestAskWithLLM(t *testing.T) {
+	fake := fakellm.New(func(prompt string) fakellm.Reply {
+		if strings.Contains(prompt, "fail") {
+			return fakellm.Reply{Err: errors.New("the model server is down")}
+		}
+		return fakellm.Reply{Text: "It opened in June [1]; see also [1] and [9].", Usage: cost.Usage{Calls: 1, PromptTokens: 120, CompletionTokens: 12}}
+	})
+	fakes.Store(t.Name(), fake)
+	eng := openEngineWith(t, "fake-mcp:"+t.Name())
+	cs := connect(t, eng, false)
+
+	var ans mcpserver.AskResult
+	if msg := call(t, cs, "ask", map[string]any{"question": "When did the warehouse in Kraków open?", "technique": "regular"}, &ans); msg != "" {
+		t.Fatal(msg)
+	}
+	if ans.Mode != "llm" || ans.Answer != "It opened in June [1]; see also [1] and [9]." || ans.Stats.LLMCalls != 1 || ans.Stats.PromptTokens != 120 {
+		t.Errorf("ask: %+v", ans)
+	}
+	// [1] once; [9] names no context.
+	if len(ans.Citations) != 1 || ans.Citations[0].Rank != 1 || ans.Citations[0].Source != ans.Contexts[0].Source {
+		t.Errorf("citations %+v of contexts %d", ans.Citations, len(ans.Contexts))
+	}
+	_, want := eng.Ask(context.Background(), "why did it fail?", "regular")
+	if want == nil {
+		t.Fatal("the failing model answered")
+	}
+	if got := call(t, cs, "ask", map[string]any{"question": "why did it fail?", "technique": "regular"}, nil); got != want.Error() || !strings.Contains(got, "the model server is down") {
+		t.Errorf("model failure: %q, want %q", got, want.Error())
 	}
 }

@@ -91,6 +91,15 @@ type AskResult struct {
 	Answer    string     `json:"answer" jsonschema:"the answer; [n] cites the context of rank n"`
 	Citations []Citation `json:"citations" jsonschema:"the contexts the answer cites, in rank order"`
 	Contexts  []Passage  `json:"contexts" jsonschema:"every passage the answer was built from"`
+	Stats     Stats      `json:"stats" jsonschema:"what answering cost"`
+}
+
+// Stats is what an answer cost (distill ask --json has every stage).
+type Stats struct {
+	LLMCalls         int     `json:"llm_calls"`
+	PromptTokens     int     `json:"prompt_tokens"`
+	CompletionTokens int     `json:"completion_tokens"`
+	LatencyMS        float64 `json:"latency_ms"`
 }
 
 // Document describes a document of the collection.
@@ -234,7 +243,9 @@ func (t *tools) ask(ctx context.Context, _ *mcp.CallToolRequest, args AskArgs) (
 			return AskResult{}, err
 		}
 		out := AskResult{Question: res.Question, Technique: res.Technique, Mode: res.Mode, Answer: res.Answer,
-			Citations: []Citation{}, Contexts: passages(res.Contexts)}
+			Citations: []Citation{}, Contexts: passages(res.Contexts),
+			Stats: Stats{LLMCalls: res.Stats.LLMCalls, PromptTokens: res.Stats.PromptTokens,
+				CompletionTokens: res.Stats.CompletionTokens, LatencyMS: res.Stats.LatencyMS}}
 		for _, n := range res.Cited() {
 			c := res.Contexts[n-1]
 			out.Citations = append(out.Citations, Citation{Rank: n, Source: c.Source, Page: c.Page, DocID: c.DocID, URI: pageURI(c.DocID, c.Page)})
