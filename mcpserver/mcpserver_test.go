@@ -2,8 +2,8 @@ package mcpserver_test
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strconv"
