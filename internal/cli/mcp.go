@@ -16,7 +16,7 @@ func (a *app) mcpCmd() *cobra.Command {
 	var tech string
 	cmd := &cobra.Command{
 		Use:   "mcp [--allow-writes]",
-		Short: "Serve the collection to agents (Claude, Cursor, any MCP client) over the Model Context Protocol on stdio",
+		Short: "Serve the collection to agents (MCP, on stdin and stdout)",
 		Long: `Serve the collection of --db or --store to an agent over the Model Context
 Protocol, on stdin and stdout. The agent's client starts this command; see
 the README for Claude Desktop and Claude Code.
