@@ -47,6 +47,8 @@ func (s *Server) routeTable() []route {
 
 		{Method: "POST", Path: "/v1/chat/completions", handler: s.chatCompletions, openai: true},
 		{Method: "GET", Path: "/v1/models", handler: s.listModels, openai: true},
+
+		{Method: "POST", Path: "/mcp", handler: s.mcpHandler()},
 	}
 }
 

@@ -64,6 +64,10 @@ type Config struct {
 	JudgePrompts string
 	// Log receives request and error logs; nil discards them.
 	Log *slog.Logger
+	// MCPAllowWrites offers the MCP tools that change a collection at /mcp
+	// (the JSON API writes either way); Version is what MCP clients see.
+	MCPAllowWrites bool
+	Version        string
 }
 
 // Defaults for Config.

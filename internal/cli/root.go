@@ -133,6 +133,7 @@ Start with:  distill demo`,
 	root.AddCommand(a.migrateCmd())
 	root.AddCommand(a.healthcheckCmd())
 	root.AddCommand(a.infoCmd())
+	root.AddCommand(a.mcpCmd())
 	// Help fits the terminal (80 columns when it is not one): flag
 	// descriptions wrap under their flag instead of running on.
 	cobra.AddTemplateFunc("wrappedFlags", func(fs *pflag.FlagSet) string { return fs.FlagUsagesWrapped(width - 1) })

@@ -33,14 +33,16 @@ func (a *app) serveCmd() *cobra.Command {
 		quiet       bool
 		judge       string
 		judgePrompt string
+		mcpWrites   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:8080]",
 		Short: "Serve the collections over HTTP: JSON API, OpenAI chat, web page",
 		Long: `Serve collections over HTTP: a JSON API (see /openapi.json), an
 OpenAI-compatible chat endpoint (POST /v1/chat/completions, one model per
-technique), Prometheus metrics (/metrics) and a web page at / to compare
-techniques side by side.
+technique), the tools of distill mcp for agents (POST /mcp, streamable
+HTTP; ?collection=NAME), Prometheus metrics (/metrics) and a web page at /
+to compare techniques side by side.
 
 Collections are the directories of a data directory: --data, by default the
 directory holding the default collection (` + homeRelative(filepath.Dir(distill.DefaultDB())) + `);
@@ -97,6 +99,7 @@ shell needs "Authorization: Bearer KEY".`,
 				MaxBody: maxBody, MaxUpload: maxUpload, SyncUpload: syncUpload,
 				RequestTimeout: reqTimeout, ShutdownTimeout: stopTimeout, Log: log,
 				Judge: judge, JudgePrompts: judgePrompt,
+				MCPAllowWrites: mcpWrites, Version: version(),
 			})
 			if err != nil {
 				return err
@@ -128,6 +131,7 @@ shell needs "Authorization: Bearer KEY".`,
 	f.StringVar(&judge, "judge", "", "LLM URI that rates answers when POST .../eval asks for it (judge=true)")
 	f.StringVar(&judgePrompt, "judge-prompts", "", "YAML file replacing the judge's prompts (keys: statements, verdicts, questions)")
 	f.BoolVar(&quiet, "quiet", false, "log only warnings and errors, not each request")
+	f.BoolVar(&mcpWrites, "mcp-allow-writes", false, "offer the MCP tools that change a collection (ingest_text, remove_document) at /mcp")
 	return cmd
 }
 
