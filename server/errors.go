@@ -75,7 +75,10 @@ func classify(err error) *apiError {
 	var le *loader.Error
 	var mme *compress.MissingModelError
 	var tue *distill.TechniqueUnavailableError
+	var de *deletedError
 	switch {
+	case errors.As(err, &de):
+		return conflict("%s", de.Error())
 	case errors.As(err, &mbe):
 		return &apiError{Status: http.StatusRequestEntityTooLarge, Type: typeTooLarge,
 			Message: fmt.Sprintf("the request body is over the limit of %d bytes", mbe.Limit)}
@@ -129,18 +132,30 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
+// requireJSON refuses a body that is not declared JSON. Browsers send
+// text/plain, form and multipart bodies across origins without asking
+// first (a "simple" CORS request), so accepting them as JSON would let any
+// web page drive the API; application/json needs a preflight the server
+// only grants to --cors-origin.
+func requireJSON(ct string) error {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	got := "without a Content-Type"
+	if ct != "" {
+		got = "of type " + ct
+	}
+	return &apiError{Status: http.StatusUnsupportedMediaType, Type: typeUnsupported,
+		Message: "the request body is " + got + "; send it as JSON with Content-Type: application/json"}
+}
+
 // decodeJSON reads a JSON request body into v. Strict rejects fields v
 // does not have; the OpenAI routes are lenient, since clients send many
 // optional fields distill does not use.
 func decodeJSON(r *http.Request, v any, strict bool) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		// curl -d sends form-urlencoded; its body is JSON all the same.
-		jsonish := mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/plain" || mt == "application/x-www-form-urlencoded"
-		if err != nil || !jsonish {
-			return &apiError{Status: http.StatusUnsupportedMediaType, Type: typeUnsupported,
-				Message: fmt.Sprintf("the request body is %s; send application/json", ct)}
-		}
+	if err := requireJSON(r.Header.Get("Content-Type")); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(r.Body)
 	if strict {

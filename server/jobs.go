@@ -81,9 +81,12 @@ func (js *jobs) start(collection string, files int, bytes int64, run func(progre
 		defer js.mu.Unlock()
 		fin := time.Now().UTC()
 		j.Finished, j.Report = &fin, rep
+		var de *deletedError
 		switch {
 		case err == nil:
 			j.Status, j.Progress = jobDone, 1
+		case errors.As(err, &de):
+			j.Status, j.Error = jobCanceled, de.Error()
 		case errors.Is(err, context.Canceled):
 			j.Status, j.Error = jobCanceled, "the server stopped before the job finished; files not reported were not ingested"
 		default:

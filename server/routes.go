@@ -57,15 +57,18 @@ func (s *Server) buildHandler() http.Handler {
 	mux := http.NewServeMux()
 	methods := map[string][]string{}
 	for _, rt := range s.routes {
+		methods[rt.Path] = append(methods[rt.Path], rt.Method)
+	}
+	allowed := func(path string) string { return strings.Join(append(methods[path], "HEAD"), ", ") }
+	for _, rt := range s.routes {
 		pattern := rt.Method + " " + rt.Path
 		if rt.Path == "/" {
 			pattern = rt.Method + " /{$}"
 		}
-		mux.Handle(pattern, s.wrap(rt, pattern))
-		methods[rt.Path] = append(methods[rt.Path], rt.Method)
+		mux.Handle(pattern, s.wrap(rt, pattern, allowed(rt.Path)))
 	}
-	for path, ms := range methods {
-		allow := strings.Join(append(ms, "HEAD"), ", ")
+	for path := range methods {
+		allow := allowed(path)
 		p := path
 		if p == "/" {
 			p = "/{$}"
@@ -74,15 +77,15 @@ func (s *Server) buildHandler() http.Handler {
 			w.Header().Set("Allow", allow)
 			s.writeError(w, r, &apiError{Status: http.StatusMethodNotAllowed, Type: typeInvalidRequest,
 				Message: r.Method + " is not allowed on " + path + " (allowed: " + allow + ")"})
-		}}, p))
+		}}, p, allow))
 	}
 	mux.Handle("/", s.wrap(route{Path: "unmatched", public: false, handler: func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, notFound("no route %s %s; see /openapi.json", r.Method, r.URL.Path))
-	}}, "unmatched"))
+	}}, "unmatched", ""))
 	return mux
 }
 
-func (s *Server) wrap(rt route, label string) http.Handler {
+func (s *Server) wrap(rt route, label, allow string) http.Handler {
 	limit, timeout := s.cfg.MaxBody, s.cfg.RequestTimeout
 	if rt.upload {
 		limit, timeout = s.cfg.MaxUpload, s.cfg.UploadTimeout
@@ -97,6 +100,9 @@ func (s *Server) wrap(rt route, label string) http.Handler {
 			s.metrics.latency.WithLabelValues(label).Observe(time.Since(start).Seconds())
 			s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "ms", time.Since(start).Milliseconds())
 		}()
+		if !s.guard(rec, r, allow) {
+			return
+		}
 		if !rt.public && !s.authorized(r) {
 			s.writeError(rec, r, &apiError{Status: http.StatusUnauthorized, Type: typeAuthentication,
 				Message: "missing or wrong API key: send it as Authorization: Bearer KEY", Code: "invalid_api_key"})

@@ -41,6 +41,14 @@ type Config struct {
 	// APIKeys, when any, are required as bearer tokens on every route but
 	// the health checks and the web page's static shell.
 	APIKeys []string
+	// CORSOrigins are the origins (scheme://host[:port], or "*") whose web
+	// pages may call the API; requests with another Origin than the
+	// server's own are refused.
+	CORSOrigins []string
+	// InsecureNoKey says the server was told to listen beyond loopback
+	// without API keys; it then answers Host headers that are IP addresses
+	// too (names other than localhost stay refused).
+	InsecureNoKey bool
 	// MaxBody limits JSON request bodies; MaxUpload limits document uploads.
 	MaxBody   int64
 	MaxUpload int64
@@ -142,7 +150,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	for _, k := range cfg.APIKeys {
 		s.keys = append(s.keys, hashKey(k))
 	}
-	s.cols = &collections{dir: cfg.DataDir, byName: map[string]*collection{}, open: s.openEngine}
+	s.cols = &collections{dir: cfg.DataDir, byName: map[string]*collection{}, removing: map[string]bool{}, open: s.openEngine}
 	s.jobs = newJobs()
 	if cfg.Judge != "" {
 		embed := cfg.Models.Embed

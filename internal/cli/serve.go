@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +25,8 @@ func (a *app) serveCmd() *cobra.Command {
 		collection  string
 		keys        []string
 		keysFile    string
+		corsOrigins []string
+		insecure    bool
 		allowPaths  []string
 		maxBody     int64
 		maxUpload   int64
@@ -46,12 +49,16 @@ Collections are the directories of a data directory: --data, by default the
 directory holding the default collection (` + homeRelative(filepath.Dir(distill.DefaultDB())) + `);
 the collection of --db (or ` + filepath.Base(distill.DefaultDB()) + `) is the default one.
 
-The server binds to loopback unless --addr says otherwise. With --api-key
-or --api-keys-file every route but /healthz, /readyz and the web page's
-shell needs "Authorization: Bearer KEY".`,
+The server binds to loopback unless --addr says otherwise; beyond loopback
+it needs an API key (or --insecure-no-key). With keys (--api-key-file, the
+environment variable DISTILL_API_KEYS, or --api-key) every route but
+/healthz, /readyz and the web page's shell needs "Authorization: Bearer
+KEY". Web pages of other origins are refused unless --cors-origin allows
+them; a keyless server answers only loopback Host names.`,
 		Example: `  distill serve
-  distill serve --addr :8080 --api-keys-file /etc/distill/keys
+  distill serve --addr :8080 --api-key-file /etc/distill/keys
   curl -s localhost:8080/v1/collections/default/ask \
+    -H 'Content-Type: application/json' \
     -d '{"question": "What were the highlights of 2022?"}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -72,10 +79,11 @@ shell needs "Authorization: Bearer KEY".`,
 			if keysFile != "" {
 				more, err := readKeys(keysFile)
 				if err != nil {
-					return flagErr("--api-keys-file: %v", err)
+					return flagErr("--api-key-file: %v", err)
 				}
 				keys = append(keys, more...)
 			}
+			keys = append(keys, envAPIKeys()...)
 			for _, k := range keys {
 				if strings.TrimSpace(k) == "" {
 					return flagErr("--api-key: a key cannot be empty")
@@ -93,7 +101,7 @@ shell needs "Authorization: Bearer KEY".`,
 			server.TuneGC()
 			srv, err := server.New(ctx, server.Config{
 				DataDir: dataDir, DefaultCollection: collection, Config: cfg, Models: a.models, NoCache: a.noCache,
-				APIKeys: keys, AllowPaths: allowPaths,
+				APIKeys: keys, AllowPaths: allowPaths, CORSOrigins: corsOrigins, InsecureNoKey: insecure,
 				MaxBody: maxBody, MaxUpload: maxUpload, SyncUpload: syncUpload,
 				RequestTimeout: reqTimeout, ShutdownTimeout: stopTimeout, Log: log,
 				Judge: judge, JudgePrompts: judgePrompt,
@@ -107,7 +115,12 @@ shell needs "Authorization: Bearer KEY".`,
 				return flagErr("--addr %s: %v", addr, err)
 			}
 			if !loopback(ln.Addr()) && len(keys) == 0 {
-				fmt.Fprintf(a.stderr, "distill: warning: serving on %s, beyond this machine, without API keys: anyone who can reach it can read and change the collections (use --api-key or --api-keys-file)\n", ln.Addr())
+				if !insecure {
+					ln.Close()
+					srv.Close(ctx)
+					return flagErr("--addr %s listens beyond this machine without an API key: anyone who can reach it could read and change the collections; give keys (--api-key-file FILE or DISTILL_API_KEYS), or --insecure-no-key to serve without", addr)
+				}
+				fmt.Fprintf(a.stderr, "distill: warning: serving on %s, beyond this machine, without API keys (--insecure-no-key): anyone who can reach it can read and change the collections\n", ln.Addr())
 			}
 			fmt.Fprintf(a.stderr, "distill: serving %s on http://%s (collections in %s)\n", collection, ln.Addr(), dataDir)
 			return srv.Serve(ctx, ln)
@@ -117,8 +130,12 @@ shell needs "Authorization: Bearer KEY".`,
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (host:port)")
 	f.StringVar(&dataDir, "data", "", "directory holding the collections (default: the directory of --db)")
 	f.StringVar(&collection, "collection", "", "default collection (default: the last element of --db)")
-	f.StringArrayVar(&keys, "api-key", nil, "API key clients must send as a bearer token (repeatable)")
-	f.StringVar(&keysFile, "api-keys-file", "", "file with one API key per line (# comments)")
+	f.StringArrayVar(&keys, "api-key", nil, "API key clients must send as a bearer token (repeatable; visible to other users in ps: prefer --api-key-file or $DISTILL_API_KEYS)")
+	f.StringVar(&keysFile, "api-key-file", "", "file with one API key per line (# comments); keys can also come from $DISTILL_API_KEYS (comma-separated)")
+	f.StringVar(&keysFile, "api-keys-file", "", "same as --api-key-file")
+	f.MarkHidden("api-keys-file")
+	f.StringArrayVar(&corsOrigins, "cors-origin", nil, "origin (scheme://host[:port]) whose web pages may call the API, with CORS headers (repeatable; * for any)")
+	f.BoolVar(&insecure, "insecure-no-key", false, "allow listening beyond loopback without an API key")
 	f.StringArrayVar(&allowPaths, "allow-path", nil, "directory whose files clients may ingest by server path (repeatable)")
 	f.Int64Var(&maxBody, "max-body", server.DefaultMaxBody, "largest JSON request body in bytes")
 	f.Int64Var(&maxUpload, "max-upload", server.DefaultMaxUpload, "largest document upload in bytes")
@@ -159,4 +176,10 @@ func readKeys(path string) ([]string, error) {
 func loopback(a net.Addr) bool {
 	tcp, ok := a.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// envAPIKeys reads DISTILL_API_KEYS: API keys separated by commas or white
+// space, so that keys need not be on the command line, where ps shows them.
+func envAPIKeys() []string {
+	return strings.FieldsFunc(os.Getenv("DISTILL_API_KEYS"), func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 }
