@@ -296,6 +296,9 @@ func (s *Server) addDocuments(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, rep)
+		// Send the answer while still holding the collection: a delete
+		// waiting for it answers only after the client has its 200.
+		http.NewResponseController(w).Flush()
 		return
 	}
 	// The job holds the collection until it ends, so that deleting the
