@@ -322,7 +322,12 @@ func (s *Server) startIngestJob(c *collection, u *upload, observe func(ingest.Pr
 		return nil, err
 	}
 	s.metrics.jobs.Inc()
-	files := len(u.files) + len(u.paths)
+	files := len(u.files)
+	if len(u.paths) > 0 {
+		// A server path may be a directory: count the files it holds.
+		walked, _ := ingest.Walk(u.paths)
+		files += len(walked)
+	}
 	return s.jobs.start(c.name, files, u.bytes, func(progress func(ingest.Progress)) (*ingest.Report, error) {
 		defer func() {
 			u.cleanup()

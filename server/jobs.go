@@ -74,6 +74,11 @@ func (js *jobs) start(collection string, files int, bytes int64, run func(progre
 		rep, err := run(func(p ingest.Progress) {
 			js.mu.Lock()
 			j.Done, j.DoneBytes = p.Done, p.DoneBytes
+			// The ingest knows the files a server path expands to, and
+			// their size; the request only knew the paths.
+			if p.Total > 0 {
+				j.Files, j.Bytes = p.Total, p.TotalBytes
+			}
 			j.Progress = progress(p.DoneBytes, j.Bytes)
 			js.mu.Unlock()
 		})
