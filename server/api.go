@@ -268,6 +268,11 @@ func (s *Server) addDocuments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	release()
+	// Refuse a job before receiving its body when none can start.
+	if (async || (r.URL.Query().Get("async") == "" && r.ContentLength > s.cfg.SyncUpload)) && s.jobs.full(s.cfg.MaxJobs) {
+		s.writeError(w, r, tooManyJobs(s.cfg.MaxJobs))
+		return
+	}
 	u, err := s.readUpload(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -275,6 +280,17 @@ func (s *Server) addDocuments(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Query().Get("async") == "" {
 		async = u.bytes > s.cfg.SyncUpload || len(u.paths) > 0
+	}
+	if !async {
+		// Wait for a turn before holding the collection: a delete does
+		// not wait for uploads queued behind others.
+		turn, err := s.ingests.acquire(r)
+		if err != nil {
+			u.cleanup()
+			s.writeError(w, r, err)
+			return
+		}
+		defer turn()
 	}
 	c, release, err := s.cols.acquire(r.Context(), name)
 	if err != nil {
@@ -321,14 +337,13 @@ func (s *Server) startIngestJob(c *collection, u *upload, observe func(ingest.Pr
 		u.cleanup()
 		return nil, err
 	}
-	s.metrics.jobs.Inc()
 	files := len(u.files)
 	if len(u.paths) > 0 {
 		// A server path may be a directory: count the files it holds.
 		walked, _ := ingest.Walk(u.paths)
 		files += len(walked)
 	}
-	return s.jobs.start(c.name, files, u.bytes, func(progress func(ingest.Progress)) (*ingest.Report, error) {
+	job, err := s.jobs.start(s.cfg.MaxJobs, c.name, files, u.bytes, func(progress func(ingest.Progress)) (*ingest.Report, error) {
 		defer func() {
 			u.cleanup()
 			s.metrics.jobs.Dec()
@@ -343,7 +358,14 @@ func (s *Server) startIngestJob(c *collection, u *upload, observe func(ingest.Pr
 		defer done()
 		rep, err := c.eng.Ingest(ctx, append(u.files, u.paths...), opts)
 		return rep, writeError(ctx, err)
-	}), nil
+	})
+	if err != nil {
+		u.cleanup()
+		s.cols.endJob(c)
+		return nil, err
+	}
+	s.metrics.jobs.Inc()
+	return job, nil
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {

@@ -82,8 +82,11 @@ func classify(err error) *apiError {
 	var mme *compress.MissingModelError
 	var tue *distill.TechniqueUnavailableError
 	var de *deletedError
+	var sbe *slowBodyError
 	var me *model.Error
 	switch {
+	case errors.As(err, &sbe):
+		return &apiError{Status: http.StatusRequestTimeout, Type: typeTimeout, Code: "body_too_slow", Message: sbe.Error()}
 	case errors.As(err, &de):
 		return conflict("%s", de.Error())
 	case errors.As(err, &mbe):
@@ -165,6 +168,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.Status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if ae.Status == http.StatusRequestTimeout {
+		w.Header().Set("Connection", "close")
+	}
 	if ae.RetryAfter > 0 {
 		w.Header().Set("Retry-After", retryAfter(ae.RetryAfter))
 	}
@@ -216,7 +222,7 @@ func decodeJSON(r *http.Request, v any, strict bool) error {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &mbe):
+		case errors.As(err, &mbe), errors.As(err, new(*slowBodyError)):
 			return err
 		case errors.Is(err, io.EOF):
 			return badRequest("the request body is empty; send a JSON object")

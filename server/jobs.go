@@ -41,6 +41,7 @@ type Job struct {
 type jobs struct {
 	mu      sync.Mutex
 	byID    map[string]*Job
+	active  int // jobs running, under mu
 	running sync.WaitGroup
 }
 
@@ -54,10 +55,22 @@ func newID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// start records a job and runs it in the background; run reports progress
-// through the function it is given.
-func (js *jobs) start(collection string, files int, bytes int64, run func(progress func(ingest.Progress)) (*ingest.Report, error)) *Job {
+// full reports whether max jobs are running.
+func (js *jobs) full(max int) bool {
 	js.mu.Lock()
+	defer js.mu.Unlock()
+	return js.active >= max
+}
+
+// start records a job and runs it in the background; run reports progress
+// through the function it is given. With max jobs running it refuses (429).
+func (js *jobs) start(max int, collection string, files int, bytes int64, run func(progress func(ingest.Progress)) (*ingest.Report, error)) (*Job, error) {
+	js.mu.Lock()
+	if js.active >= max {
+		js.mu.Unlock()
+		return nil, tooManyJobs(max)
+	}
+	js.active++
 	now := time.Now()
 	for id, j := range js.byID {
 		if j.Finished != nil && now.Sub(*j.Finished) > keepJobs {
@@ -71,6 +84,11 @@ func (js *jobs) start(collection string, files int, bytes int64, run func(progre
 	js.mu.Unlock()
 	go func() {
 		defer js.running.Done()
+		defer func() {
+			js.mu.Lock()
+			js.active--
+			js.mu.Unlock()
+		}()
 		rep, err := run(func(p ingest.Progress) {
 			js.mu.Lock()
 			j.Done, j.DoneBytes = p.Done, p.DoneBytes
@@ -98,7 +116,7 @@ func (js *jobs) start(collection string, files int, bytes int64, run func(progre
 			j.Status, j.Error = jobFailed, err.Error()
 		}
 	}()
-	return &snapshot
+	return &snapshot, nil
 }
 
 func progress(done, total int64) float64 {

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"mime"
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
@@ -108,7 +110,25 @@ func (s *Server) wrap(rt route, label, allow string) http.Handler {
 				Message: "missing or wrong API key: send it as Authorization: Bearer KEY", Code: "invalid_api_key"})
 			return
 		}
-		r.Body = http.MaxBytesReader(rec, r.Body, limit)
+		limit := limit
+		if rt.upload && !isMultipart(r) {
+			limit = min(limit, s.cfg.MaxInFlight) // JSON is decoded in memory
+		}
+		if r.ContentLength > limit {
+			s.writeError(rec, r, tooLarge(limit, rt.upload))
+			return
+		}
+		if mem := memoryBody(r, limit); mem > 0 {
+			if !s.inflight.take(mem) {
+				s.writeError(rec, r, busy(time.Second, "the server holds as many request bodies in memory as it may (%d bytes, --max-inflight); try again shortly", s.cfg.MaxInFlight))
+				return
+			}
+			defer s.inflight.give(mem)
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(rec, &slowBody{body: r.Body, rc: http.NewResponseController(rec), start: time.Now(),
+				timeout: s.cfg.BodyTimeout, minRate: s.cfg.BodyMinRate}, limit)
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		rt.handler(rec, r.WithContext(ctx))
@@ -166,4 +186,18 @@ func (s *Server) Routes() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func isMultipart(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "multipart/form-data"
+}
+
+// tooLarge is the answer to a body over its limit.
+func tooLarge(limit int64, upload bool) *apiError {
+	msg := fmt.Sprintf("the request body is over the limit of %d bytes", limit)
+	if upload {
+		msg += "; send large documents as multipart/form-data, which the server streams to disk (up to --max-upload)"
+	}
+	return &apiError{Status: http.StatusRequestEntityTooLarge, Type: typeTooLarge, Message: msg}
 }

@@ -242,6 +242,9 @@ func uploadError(err error) error {
 		return &apiError{Status: http.StatusRequestEntityTooLarge, Type: typeTooLarge,
 			Message: fmt.Sprintf("the upload is over the limit of %d bytes", mbe.Limit)}
 	}
+	if errors.As(err, new(*slowBodyError)) {
+		return err
+	}
 	return badRequest("reading the upload: %v", err)
 }
 
