@@ -2,10 +2,10 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"mime"
 	"crypto/sha256"
 	"crypto/subtle"
+	"fmt"
+	"mime"
 	"net/http"
 	"sort"
 	"strconv"
