@@ -31,6 +31,10 @@ func (a *app) serveCmd() *cobra.Command {
 		maxBody     int64
 		maxUpload   int64
 		syncUpload  int64
+		maxInFlight int64
+		bodyTimeout time.Duration
+		bodyMinRate int64
+		maxJobs     int
 		reqTimeout  time.Duration
 		stopTimeout time.Duration
 		quiet       bool
@@ -84,6 +88,16 @@ them; a keyless server answers only loopback Host names.`,
 				keys = append(keys, more...)
 			}
 			keys = append(keys, envAPIKeys()...)
+			switch {
+			case maxInFlight <= 0:
+				return flagErr("--max-inflight %d: want a positive number of bytes", maxInFlight)
+			case bodyTimeout <= 0:
+				return flagErr("--body-timeout %s: want a positive duration", bodyTimeout)
+			case bodyMinRate <= 0:
+				return flagErr("--body-min-rate %d: want a positive number of bytes per second", bodyMinRate)
+			case maxJobs <= 0:
+				return flagErr("--max-jobs %d: want at least 1", maxJobs)
+			}
 			for _, k := range keys {
 				if strings.TrimSpace(k) == "" {
 					return flagErr("--api-key: a key cannot be empty")
@@ -103,6 +117,7 @@ them; a keyless server answers only loopback Host names.`,
 				DataDir: dataDir, DefaultCollection: collection, Config: cfg, Models: a.models, NoCache: a.noCache,
 				APIKeys: keys, AllowPaths: allowPaths, CORSOrigins: corsOrigins, InsecureNoKey: insecure,
 				MaxBody: maxBody, MaxUpload: maxUpload, SyncUpload: syncUpload,
+				MaxInFlight: maxInFlight, BodyTimeout: bodyTimeout, BodyMinRate: bodyMinRate, MaxJobs: maxJobs,
 				RequestTimeout: reqTimeout, ShutdownTimeout: stopTimeout, Log: log,
 				Judge: judge, JudgePrompts: judgePrompt,
 			})
@@ -140,6 +155,10 @@ them; a keyless server answers only loopback Host names.`,
 	f.Int64Var(&maxBody, "max-body", server.DefaultMaxBody, "largest JSON request body in bytes")
 	f.Int64Var(&maxUpload, "max-upload", server.DefaultMaxUpload, "largest document upload in bytes")
 	f.Int64Var(&syncUpload, "sync-upload", server.DefaultSyncUpload, "uploads up to this many bytes are ingested before the response; larger ones become jobs")
+	f.Int64Var(&maxInFlight, "max-inflight", server.DefaultMaxInFlight, "bytes of JSON request bodies held in memory at once, and the largest JSON upload (multipart uploads stream to disk)")
+	f.DurationVar(&bodyTimeout, "body-timeout", server.DefaultBodyTimeout, "time a request body has to arrive, plus a second per --body-min-rate bytes received")
+	f.Int64Var(&bodyMinRate, "body-min-rate", server.DefaultBodyMinRate, "bytes per second a request body must keep up after --body-timeout")
+	f.IntVar(&maxJobs, "max-jobs", server.DefaultMaxJobs, "ingestion jobs running at once (more are refused with 429), and uploads ingested within their request at once (more wait)")
 	f.DurationVar(&reqTimeout, "request-timeout", server.DefaultRequestTimeout, "time limit of each request (uploads have their own)")
 	f.DurationVar(&stopTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "on SIGINT or SIGTERM, how long to let running requests finish")
 	f.StringVar(&judge, "judge", "", "LLM URI that rates answers when POST .../eval asks for it (judge=true)")

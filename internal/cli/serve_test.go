@@ -133,6 +133,8 @@ func TestServeBadFlags(t *testing.T) {
 		{"empty key", []string{"--api-key", " "}, "--api-key: a key cannot be empty"},
 		{"bad address", []string{"--addr", "127.0.0.1:99999"}, "distill: serve: --addr 127.0.0.1:99999"},
 		{"bad collection name", []string{"--collection", "../x"}, "collection name \"../x\""},
+		{"no jobs", []string{"--max-jobs", "0"}, "--max-jobs 0: want at least 1"},
+		{"no body time", []string{"--body-timeout", "0s"}, "--body-timeout 0s: want a positive duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
