@@ -7,11 +7,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/distill-rag/distill/server"
 	"github.com/distill-rag/distill/store"
 )
 
@@ -143,5 +146,42 @@ func TestDeleteDuringUploads(t *testing.T) {
 		if t.Failed() {
 			return
 		}
+	}
+}
+
+// Deleting a collection stops the path job writing to it: the job ends
+// canceled, saying why, the delete answers 200 and the name can be created
+// again, empty.
+func TestDeleteStopsAJob(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 400; i++ {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("note-%03d.txt", i)), []byte(fmt.Sprintf("Note %d says the widget count was %d.\n", i, i)), 0o644)
+	}
+	e := start(t, func(c *server.Config) { c.AllowPaths = []string{dir} })
+	canceled := 0
+	for it := 0; it < 3; it++ {
+		e.do("POST", "/v1/collections", map[string]string{"name": "c"}).ok(t, 201, nil)
+		var job server.Job
+		e.do("POST", "/v1/collections/c/documents", map[string]any{"paths": []string{dir}}).ok(t, 202, &job)
+		time.Sleep(time.Duration(it*20) * time.Millisecond)
+		e.do("DELETE", "/v1/collections/c", nil).ok(t, 200, nil)
+		job = waitJob(t, e, job.ID)
+		switch {
+		case job.Status == "canceled" && strings.Contains(job.Error, "deleted"):
+			canceled++
+		case job.Status == "done" && job.Done == 400:
+		default:
+			t.Errorf("job after the delete: %+v", job)
+		}
+		e.do("POST", "/v1/collections", map[string]string{"name": "c"}).ok(t, 201, nil)
+		var docs struct{ Documents []store.DocumentInfo }
+		e.do("GET", "/v1/collections/c/documents", nil).ok(t, 200, &docs)
+		if len(docs.Documents) != 0 {
+			t.Errorf("the new collection holds %d documents of the deleted one's job", len(docs.Documents))
+		}
+		e.do("DELETE", "/v1/collections/c", nil).ok(t, 200, nil)
+	}
+	if canceled == 0 {
+		t.Errorf("no job was still running when its collection was deleted")
 	}
 }
