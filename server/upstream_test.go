@@ -31,6 +31,7 @@ func TestUpstreamFailuresKeepTheirStatus(t *testing.T) {
 	}
 	routes := []struct{ name, path, body string }{
 		{"ask", "/v1/collections/default/ask", `{"question": "What did Alpha Widgets acquire in 2022?", "technique": "regular"}`},
+		{"ask stream, failing before its first token", "/v1/collections/default/ask", `{"question": "What did Alpha Widgets acquire in 2022?", "technique": "regular", "stream": true}`},
 		{"chat", "/v1/chat/completions", `{"model": "regular", "messages": [{"role": "user", "content": "What did Alpha Widgets acquire in 2022?"}]}`},
 	}
 	for _, tt := range tests {
