@@ -195,3 +195,25 @@ func TestMemoryReturnsAfterLargeRequests(t *testing.T) {
 		t.Errorf("heap %d MB after the requests, %d MB before", after>>20, base>>20)
 	}
 }
+
+// The fields of a multipart upload are held in memory, so they are
+// bounded: each at 64 KiB, all together at MaxBody.
+func TestMultipartFieldsAreBounded(t *testing.T) {
+	e := start(t, func(c *server.Config) { c.MaxBody = 100 << 10 })
+	file := map[string][]byte{"a.txt": []byte("Alpha.")}
+	meta := "k=" + strings.Repeat("v", 30<<10)
+	var many []string
+	for i := 0; i < 5; i++ {
+		many = append(many, "meta", fmt.Sprintf("k%d=", i)+strings.Repeat("v", 30<<10))
+	}
+	for name, mb := range map[string]*multipartBody{
+		"one field over 64 KiB": multipartFiles(t, file, "meta", "k="+strings.Repeat("v", 65<<10)),
+		"fields over MaxBody":   multipartFiles(t, file, many...),
+	} {
+		r := e.do("POST", "/v1/collections/default/documents", mb)
+		if r.status != 413 || r.errorType() != "request_too_large" {
+			t.Errorf("%s: %d %s", name, r.status, r.body)
+		}
+	}
+	e.do("POST", "/v1/collections/default/documents", multipartFiles(t, file, "meta", meta)).ok(t, 200, nil)
+}
