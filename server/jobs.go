@@ -103,7 +103,10 @@ func (js *jobs) start(max int, collection string, files int, bytes int64, run fu
 		js.mu.Lock()
 		defer js.mu.Unlock()
 		fin := time.Now().UTC()
-		j.Finished, j.Report = &fin, reported(rep)
+		if rep != nil && rep.Files == nil {
+			rep.Files = []ingest.FileResult{} // a run stopped before its first file
+		}
+		j.Finished, j.Report = &fin, rep
 		var de *deletedError
 		switch {
 		case err == nil:
@@ -147,22 +150,4 @@ func (js *jobs) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// reported is the report without the files an interrupted ingest never
-// reached (which it leaves as empty results): a canceled job lists what it
-// did.
-func reported(rep *ingest.Report) *ingest.Report {
-	if rep == nil {
-		return nil
-	}
-	files := rep.Files[:0:0]
-	for _, f := range rep.Files {
-		if f.Status != "" {
-			files = append(files, f)
-		}
-	}
-	out := *rep
-	out.Files = files
-	return &out
 }
