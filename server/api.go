@@ -246,45 +246,86 @@ func (s *Server) getPage(w http.ResponseWriter, r *http.Request) {
 // Small uploads are ingested before the answer (200 with the report of
 // `distill ingest --json`); large ones, and server paths, become a job
 // (202 with the job to poll). ?async=true or false decides instead.
+//
+// The body is received without holding the collection, so that deleting
+// it does not wait for a slow client; the ingest then holds it, under the
+// collection's write context, which a delete ends: an upload answered 200
+// is stored, and one the delete overtook fails with 409.
 func (s *Server) addDocuments(w http.ResponseWriter, r *http.Request) {
-	s.withCollection(w, r, func(c *collection) error {
-		var async bool
-		switch v := r.URL.Query().Get("async"); v {
-		case "":
-		case "true", "1", "false", "0":
-			async = v == "true" || v == "1"
-		default:
-			return badRequest("async=%q: want true or false", v)
-		}
-		u, err := s.readUpload(r)
+	var async bool
+	switch v := r.URL.Query().Get("async"); v {
+	case "":
+	case "true", "1", "false", "0":
+		async = v == "true" || v == "1"
+	default:
+		s.writeError(w, r, badRequest("async=%q: want true or false", v))
+		return
+	}
+	name := r.PathValue("collection")
+	_, release, err := s.cols.acquire(r.Context(), name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	release()
+	// Refuse a job before receiving its body when none can start.
+	if (async || (r.URL.Query().Get("async") == "" && r.ContentLength > s.cfg.SyncUpload)) && s.jobs.full(s.cfg.MaxJobs) {
+		s.writeError(w, r, tooManyJobs(s.cfg.MaxJobs))
+		return
+	}
+	u, err := s.readUpload(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if r.URL.Query().Get("async") == "" {
+		async = u.bytes > s.cfg.SyncUpload || len(u.paths) > 0
+	}
+	if !async {
+		// Wait for a turn before holding the collection: a delete does
+		// not wait for uploads queued behind others.
+		turn, err := s.ingests.acquire(r)
 		if err != nil {
-			return err
+			u.cleanup()
+			s.writeError(w, r, err)
+			return
 		}
-		if r.URL.Query().Get("async") == "" {
-			async = u.bytes > s.cfg.SyncUpload || len(u.paths) > 0
+		defer turn()
+	}
+	c, release, err := s.cols.acquire(r.Context(), name)
+	if err != nil {
+		u.cleanup()
+		s.writeError(w, r, err)
+		return
+	}
+	defer release()
+	observe := func(p ingest.Progress) { s.metrics.observeIngest(p.File) }
+	if !async {
+		defer u.cleanup()
+		opts := u.opts
+		opts.Progress = observe
+		ctx, done := c.writeContext(r.Context())
+		defer done()
+		rep, err := c.eng.Ingest(ctx, append(u.files, u.paths...), opts)
+		if err = writeError(ctx, err); err != nil {
+			s.writeError(w, r, err)
+			return
 		}
-		observe := func(p ingest.Progress) { s.metrics.observeIngest(p.File) }
-		if !async {
-			defer u.cleanup()
-			opts := u.opts
-			opts.Progress = observe
-			rep, err := c.eng.Ingest(r.Context(), append(u.files, u.paths...), opts)
-			if err != nil {
-				return err
-			}
-			writeJSON(w, http.StatusOK, rep)
-			return nil
-		}
-		// The job holds the collection until it ends, so that deleting the
-		// collection waits for it.
-		job, err := s.startIngestJob(c, u, observe)
-		if err != nil {
-			return err
-		}
-		w.Header().Set("Location", "/v1/jobs/"+job.ID)
-		writeJSON(w, http.StatusAccepted, job)
-		return nil
-	})
+		writeJSON(w, http.StatusOK, rep)
+		// Send the answer while still holding the collection: a delete
+		// waiting for it answers only after the client has its 200.
+		http.NewResponseController(w).Flush()
+		return
+	}
+	// The job holds the collection until it ends, so that deleting the
+	// collection stops it and waits for it.
+	job, err := s.startIngestJob(c, u, observe)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/jobs/"+job.ID)
+	writeJSON(w, http.StatusAccepted, job)
 }
 
 func (s *Server) startIngestJob(c *collection, u *upload, observe func(ingest.Progress)) (*Job, error) {
@@ -292,24 +333,39 @@ func (s *Server) startIngestJob(c *collection, u *upload, observe func(ingest.Pr
 		u.cleanup()
 		return nil, &apiError{Status: http.StatusServiceUnavailable, Type: typeUnavailable, Message: "the server is stopping"}
 	}
-	c.refs.Add(1)
-	s.cols.startJob(c)
-	s.metrics.jobs.Inc()
-	files := len(u.files) + len(u.paths)
-	return s.jobs.start(c.name, files, u.bytes, func(progress func(ingest.Progress)) (*ingest.Report, error) {
+	if err := s.cols.startJob(c); err != nil {
+		u.cleanup()
+		return nil, err
+	}
+	files := len(u.files)
+	if len(u.paths) > 0 {
+		// A server path may be a directory: count the files it holds.
+		walked, _ := ingest.Walk(u.paths)
+		files += len(walked)
+	}
+	job, err := s.jobs.start(s.cfg.MaxJobs, c.name, files, u.bytes, func(progress func(ingest.Progress)) (*ingest.Report, error) {
 		defer func() {
 			u.cleanup()
 			s.metrics.jobs.Dec()
 			s.cols.endJob(c)
-			c.refs.Done()
 		}()
 		opts := u.opts
 		opts.Progress = func(p ingest.Progress) {
 			observe(p)
 			progress(p)
 		}
-		return c.eng.Ingest(s.base, append(u.files, u.paths...), opts)
-	}), nil
+		ctx, done := c.writeContext(s.base)
+		defer done()
+		rep, err := c.eng.Ingest(ctx, append(u.files, u.paths...), opts)
+		return rep, writeError(ctx, err)
+	})
+	if err != nil {
+		u.cleanup()
+		s.cols.endJob(c)
+		return nil, err
+	}
+	s.metrics.jobs.Inc()
+	return job, nil
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {

@@ -370,6 +370,7 @@ func TestAskStream(t *testing.T) {
 	e := start(t).withLetters()
 	req, _ := http.NewRequest("POST", e.url+"/v1/collections/default/ask",
 		strings.NewReader(`{"question": "What happened to the Zephyr line?", "technique": "regular", "stream": true}`))
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := e.client.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,8 +35,9 @@ type collections struct {
 	dir  string
 	open func(ctx context.Context, dir string, create bool) (*distill.Engine, error)
 
-	mu     sync.Mutex
-	byName map[string]*collection
+	mu       sync.Mutex
+	byName   map[string]*collection
+	removing map[string]bool // names being deleted: neither opened nor created
 }
 
 type collection struct {
@@ -43,6 +45,44 @@ type collection struct {
 	eng  *distill.Engine
 	refs sync.WaitGroup
 	jobs int // running ingestion jobs, under collections.mu
+	// deleted is set, under collections.mu, when a delete took the
+	// collection: no new job starts on it. writes ends then, which stops
+	// the ingests running on it.
+	deleted    bool
+	writes     context.Context
+	stopWrites context.CancelCauseFunc
+}
+
+func newCollection(name string, eng *distill.Engine) *collection {
+	c := &collection{name: name, eng: eng}
+	c.writes, c.stopWrites = context.WithCancelCause(context.Background())
+	return c
+}
+
+// deletedError is a write that was stopped because its collection was
+// deleted under it: the request fails, so that nothing answered as stored
+// is lost with the collection.
+type deletedError struct{ name string }
+
+func (e *deletedError) Error() string {
+	return fmt.Sprintf("collection %q was deleted while this request wrote to it; nothing it sent is kept", e.name)
+}
+
+// writeContext is parent, ended also when the collection is deleted. Every
+// ingest into the collection runs under it.
+func (c *collection) writeContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	stop := context.AfterFunc(c.writes, func() { cancel(context.Cause(c.writes)) })
+	return ctx, func() { stop(); cancel(nil) }
+}
+
+// writeError names a write stopped by the collection's deletion as such.
+func writeError(ctx context.Context, err error) error {
+	var de *deletedError
+	if err != nil && errors.As(context.Cause(ctx), &de) {
+		return de
+	}
+	return err
 }
 
 func (cs *collections) path(name string) string { return filepath.Join(cs.dir, name) }
@@ -60,20 +100,33 @@ func (cs *collections) acquire(ctx context.Context, name string) (*collection, f
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	c, ok := cs.byName[name]
-	if !ok {
-		if !cs.exists(name) {
-			return nil, nil, notFound("no collection %q (create it with POST /v1/collections)", name)
-		}
-		eng, err := cs.open(ctx, cs.path(name), false)
-		if err != nil {
-			return nil, nil, fmt.Errorf("collection %s: %w", name, err)
-		}
-		c = &collection{name: name, eng: eng}
-		cs.byName[name] = c
+	c, err := cs.get(ctx, name)
+	if err != nil {
+		return nil, nil, err
 	}
 	c.refs.Add(1)
 	return c, c.refs.Done, nil
+}
+
+// get returns the collection, opening it when it is not open yet; cs.mu
+// is held.
+func (cs *collections) get(ctx context.Context, name string) (*collection, error) {
+	if cs.removing[name] {
+		return nil, conflict("collection %q is being deleted", name)
+	}
+	c, ok := cs.byName[name]
+	if !ok {
+		if !cs.exists(name) {
+			return nil, notFound("no collection %q (create it with POST /v1/collections)", name)
+		}
+		eng, err := cs.open(ctx, cs.path(name), false)
+		if err != nil {
+			return nil, fmt.Errorf("collection %s: %w", name, err)
+		}
+		c = newCollection(name, eng)
+		cs.byName[name] = c
+	}
+	return c, nil
 }
 
 // create makes a new, empty collection.
@@ -83,6 +136,9 @@ func (cs *collections) create(ctx context.Context, name string) error {
 	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
+	if cs.removing[name] {
+		return conflict("collection %q is being deleted; create it again once the delete answered", name)
+	}
 	if _, ok := cs.byName[name]; ok || cs.exists(name) {
 		return conflict("collection %q already exists", name)
 	}
@@ -93,7 +149,7 @@ func (cs *collections) create(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("create collection %s: %w", name, err)
 	}
-	cs.byName[name] = &collection{name: name, eng: eng}
+	cs.byName[name] = newCollection(name, eng)
 	return nil
 }
 
@@ -113,38 +169,54 @@ func (cs *collections) names() ([]string, error) {
 	return out, nil
 }
 
-// remove deletes a collection and its directory once the requests using
-// it are done. It refuses while an ingestion job writes to it.
+// remove deletes a collection and its directory. From its start the name
+// is neither opened nor created again; ingests writing to the collection
+// (uploads, jobs) are stopped and fail, requests reading it finish, then
+// the store's files go. Afterwards the name is free.
 func (cs *collections) remove(ctx context.Context, name string) error {
-	c, release, err := cs.acquire(ctx, name)
+	if err := checkName(name); err != nil {
+		return notFound("no collection %q", name)
+	}
+	cs.mu.Lock()
+	c, err := cs.get(ctx, name)
 	if err != nil {
+		cs.mu.Unlock()
 		return err
 	}
-	release()
-	cs.mu.Lock()
-	if c.jobs > 0 {
-		cs.mu.Unlock()
-		return conflict("collection %q has an ingestion job running; wait for it to finish", name)
-	}
+	c.deleted = true
+	cs.removing[name] = true
 	delete(cs.byName, name)
 	cs.mu.Unlock()
+	defer func() {
+		cs.mu.Lock()
+		delete(cs.removing, name)
+		cs.mu.Unlock()
+	}()
+	c.stopWrites(&deletedError{name: name})
 	c.refs.Wait()
 	// The store removes what it made; anything else a user put in the
 	// directory stays, and so does the directory then.
 	return c.eng.Destroy(ctx)
 }
 
-// startJob and endJob count the ingestion jobs writing to a collection.
-func (cs *collections) startJob(c *collection) {
+// startJob counts an ingestion job writing to a collection and holds a
+// reference for it; it fails once a delete took the collection.
+func (cs *collections) startJob(c *collection) error {
 	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if c.deleted {
+		return &deletedError{name: c.name}
+	}
 	c.jobs++
-	cs.mu.Unlock()
+	c.refs.Add(1)
+	return nil
 }
 
 func (cs *collections) endJob(c *collection) {
 	cs.mu.Lock()
 	c.jobs--
 	cs.mu.Unlock()
+	c.refs.Done()
 }
 
 // closeAll closes every open engine; requests must be over.

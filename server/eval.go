@@ -114,20 +114,16 @@ func (s *Server) evalOptions(r *http.Request) (opts eval.QAOptions, name string,
 }
 
 // checkQAContentType accepts the JSON types decodeJSON does and the JSON
-// lines ones.
+// lines ones (none of which a browser sends across origins unasked).
 func checkQAContentType(ct string) error {
-	if ct == "" {
-		return nil
-	}
-	mt, _, err := mime.ParseMediaType(ct)
+	mt, _, _ := mime.ParseMediaType(ct)
 	switch mt {
 	case "application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/json-lines":
 		return nil
 	}
-	jsonish := mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/plain" || mt == "application/x-www-form-urlencoded"
-	if err != nil || !jsonish {
+	if requireJSON(ct) != nil {
 		return &apiError{Status: http.StatusUnsupportedMediaType, Type: typeUnsupported,
-			Message: "the request body is " + ct + "; send a question set as application/json or application/x-ndjson"}
+			Message: "the request body is " + strings.TrimSpace(ct+" ") + "not JSON; send a question set as application/json or application/x-ndjson"}
 	}
 	return nil
 }

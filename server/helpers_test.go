@@ -232,7 +232,9 @@ func (e *env) do(method, path string, body any, header ...string) *response {
 		req.Header.Set("Authorization", "Bearer "+e.key)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
-		if header[i+1] == "" {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+		} else if header[i+1] == "" {
 			req.Header.Del(header[i])
 		} else {
 			req.Header.Set(header[i], header[i+1])

@@ -41,6 +41,7 @@ type Job struct {
 type jobs struct {
 	mu      sync.Mutex
 	byID    map[string]*Job
+	active  int // jobs running, under mu
 	running sync.WaitGroup
 }
 
@@ -54,10 +55,22 @@ func newID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// start records a job and runs it in the background; run reports progress
-// through the function it is given.
-func (js *jobs) start(collection string, files int, bytes int64, run func(progress func(ingest.Progress)) (*ingest.Report, error)) *Job {
+// full reports whether max jobs are running.
+func (js *jobs) full(max int) bool {
 	js.mu.Lock()
+	defer js.mu.Unlock()
+	return js.active >= max
+}
+
+// start records a job and runs it in the background; run reports progress
+// through the function it is given. With max jobs running it refuses (429).
+func (js *jobs) start(max int, collection string, files int, bytes int64, run func(progress func(ingest.Progress)) (*ingest.Report, error)) (*Job, error) {
+	js.mu.Lock()
+	if js.active >= max {
+		js.mu.Unlock()
+		return nil, tooManyJobs(max)
+	}
+	js.active++
 	now := time.Now()
 	for id, j := range js.byID {
 		if j.Finished != nil && now.Sub(*j.Finished) > keepJobs {
@@ -71,26 +84,42 @@ func (js *jobs) start(collection string, files int, bytes int64, run func(progre
 	js.mu.Unlock()
 	go func() {
 		defer js.running.Done()
+		defer func() {
+			js.mu.Lock()
+			js.active--
+			js.mu.Unlock()
+		}()
 		rep, err := run(func(p ingest.Progress) {
 			js.mu.Lock()
 			j.Done, j.DoneBytes = p.Done, p.DoneBytes
+			// The ingest knows the files a server path expands to, and
+			// their size; the request only knew the paths.
+			if p.Total > 0 {
+				j.Files, j.Bytes = p.Total, p.TotalBytes
+			}
 			j.Progress = progress(p.DoneBytes, j.Bytes)
 			js.mu.Unlock()
 		})
 		js.mu.Lock()
 		defer js.mu.Unlock()
 		fin := time.Now().UTC()
+		if rep != nil && rep.Files == nil {
+			rep.Files = []ingest.FileResult{} // a run stopped before its first file
+		}
 		j.Finished, j.Report = &fin, rep
+		var de *deletedError
 		switch {
 		case err == nil:
 			j.Status, j.Progress = jobDone, 1
+		case errors.As(err, &de):
+			j.Status, j.Error = jobCanceled, de.Error()
 		case errors.Is(err, context.Canceled):
 			j.Status, j.Error = jobCanceled, "the server stopped before the job finished; files not reported were not ingested"
 		default:
 			j.Status, j.Error = jobFailed, err.Error()
 		}
 	}()
-	return &snapshot
+	return &snapshot, nil
 }
 
 func progress(done, total int64) float64 {

@@ -63,6 +63,7 @@ func TestClientDisconnectMidStream(t *testing.T) {
 	e := start(t, func(c *server.Config) { c.Models = distill.Models{LLM: uri} }).withLetters()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "POST", e.url+"/v1/chat/completions", strings.NewReader(chatBody(true)))
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req) // not the validating client: it would read to the end
 	if err != nil {
 		t.Fatal(err)

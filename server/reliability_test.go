@@ -37,6 +37,7 @@ func TestClientGoneCancelsModelCall(t *testing.T) {
 			e := start(t, func(c *server.Config) { c.Models = distill.Models{LLM: fake.URI("gpt-4o-mini")} }).withLetters()
 			ctx, cancel := context.WithCancel(context.Background())
 			req, _ := http.NewRequestWithContext(ctx, "POST", e.url+tc.path, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
 			done := make(chan error, 1)
 			go func() {
 				resp, err := http.DefaultClient.Do(req)

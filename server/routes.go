@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"fmt"
+	"mime"
 	"net/http"
 	"sort"
 	"strconv"
@@ -59,15 +61,18 @@ func (s *Server) buildHandler() http.Handler {
 	mux := http.NewServeMux()
 	methods := map[string][]string{}
 	for _, rt := range s.routes {
+		methods[rt.Path] = append(methods[rt.Path], rt.Method)
+	}
+	allowed := func(path string) string { return strings.Join(append(methods[path], "HEAD"), ", ") }
+	for _, rt := range s.routes {
 		pattern := rt.Method + " " + rt.Path
 		if rt.Path == "/" {
 			pattern = rt.Method + " /{$}"
 		}
-		mux.Handle(pattern, s.wrap(rt, pattern))
-		methods[rt.Path] = append(methods[rt.Path], rt.Method)
+		mux.Handle(pattern, s.wrap(rt, pattern, allowed(rt.Path)))
 	}
-	for path, ms := range methods {
-		allow := strings.Join(append(ms, "HEAD"), ", ")
+	for path := range methods {
+		allow := allowed(path)
 		p := path
 		if p == "/" {
 			p = "/{$}"
@@ -76,15 +81,15 @@ func (s *Server) buildHandler() http.Handler {
 			w.Header().Set("Allow", allow)
 			s.writeError(w, r, &apiError{Status: http.StatusMethodNotAllowed, Type: typeInvalidRequest,
 				Message: r.Method + " is not allowed on " + path + " (allowed: " + allow + ")"})
-		}}, p))
+		}}, p, allow))
 	}
 	mux.Handle("/", s.wrap(route{Path: "unmatched", public: false, handler: func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, notFound("no route %s %s; see /openapi.json", r.Method, r.URL.Path))
-	}}, "unmatched"))
+	}}, "unmatched", ""))
 	return mux
 }
 
-func (s *Server) wrap(rt route, label string) http.Handler {
+func (s *Server) wrap(rt route, label, allow string) http.Handler {
 	limit, timeout := s.cfg.MaxBody, s.cfg.RequestTimeout
 	if rt.upload {
 		limit, timeout = s.cfg.MaxUpload, s.cfg.UploadTimeout
@@ -99,12 +104,33 @@ func (s *Server) wrap(rt route, label string) http.Handler {
 			s.metrics.latency.WithLabelValues(label).Observe(time.Since(start).Seconds())
 			s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "ms", time.Since(start).Milliseconds())
 		}()
+		if !s.guard(rec, r, allow) {
+			return
+		}
 		if !rt.public && !s.authorized(r) {
 			s.writeError(rec, r, &apiError{Status: http.StatusUnauthorized, Type: typeAuthentication,
 				Message: "missing or wrong API key: send it as Authorization: Bearer KEY", Code: "invalid_api_key"})
 			return
 		}
-		r.Body = http.MaxBytesReader(rec, r.Body, limit)
+		limit := limit
+		if rt.upload && !isMultipart(r) {
+			limit = min(limit, s.cfg.MaxInFlight) // JSON is decoded in memory
+		}
+		if r.ContentLength > limit {
+			s.writeError(rec, r, tooLarge(limit, rt.upload))
+			return
+		}
+		if mem := memoryBody(r, limit); mem > 0 {
+			if !s.inflight.take(mem) {
+				s.writeError(rec, r, busy(time.Second, "the server holds as many request bodies in memory as it may (%d bytes, --max-inflight); try again shortly", s.cfg.MaxInFlight))
+				return
+			}
+			defer s.inflight.give(mem)
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(rec, &slowBody{body: r.Body, rc: http.NewResponseController(rec), start: time.Now(),
+				timeout: s.cfg.BodyTimeout, minRate: s.cfg.BodyMinRate}, limit)
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		rt.handler(rec, r.WithContext(ctx))
@@ -162,4 +188,18 @@ func (s *Server) Routes() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func isMultipart(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "multipart/form-data"
+}
+
+// tooLarge is the answer to a body over its limit.
+func tooLarge(limit int64, upload bool) *apiError {
+	msg := fmt.Sprintf("the request body is over the limit of %d bytes", limit)
+	if upload {
+		msg += "; send large documents as multipart/form-data, which the server streams to disk (up to --max-upload)"
+	}
+	return &apiError{Status: http.StatusRequestEntityTooLarge, Type: typeTooLarge, Message: msg}
 }

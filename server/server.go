@@ -41,9 +41,30 @@ type Config struct {
 	// APIKeys, when any, are required as bearer tokens on every route but
 	// the health checks and the web page's static shell.
 	APIKeys []string
+	// CORSOrigins are the origins (scheme://host[:port], or "*") whose web
+	// pages may call the API; requests with another Origin than the
+	// server's own are refused.
+	CORSOrigins []string
+	// InsecureNoKey says the server was told to listen beyond loopback
+	// without API keys; it then answers Host headers that are IP addresses
+	// too (names other than localhost stay refused).
+	InsecureNoKey bool
 	// MaxBody limits JSON request bodies; MaxUpload limits document uploads.
 	MaxBody   int64
 	MaxUpload int64
+	// MaxInFlight bounds the bytes of request bodies held in memory at
+	// once (JSON bodies, decoded whole; multipart uploads stream to disk and
+	// do not count). It is also the largest JSON upload.
+	MaxInFlight int64
+	// BodyTimeout and BodyMinRate cut off request bodies that arrive too
+	// slowly: a body gets BodyTimeout, plus a second per BodyMinRate bytes
+	// received.
+	BodyTimeout time.Duration
+	BodyMinRate int64
+	// MaxJobs bounds the ingestion jobs running at once (more are refused
+	// with 429) and, separately, the uploads ingested within their request
+	// at once (more wait for a turn).
+	MaxJobs int
 	// SyncUpload is the upload size up to which POST documents ingests
 	// before answering; larger uploads become a job to poll (?async
 	// overrides).
@@ -75,6 +96,10 @@ const (
 	DefaultMaxBody         = 1 << 20   // 1 MiB
 	DefaultMaxUpload       = 256 << 20 // 256 MiB
 	DefaultSyncUpload      = 4 << 20   // 4 MiB
+	DefaultMaxInFlight     = 64 << 20  // 64 MiB
+	DefaultBodyTimeout     = 20 * time.Second
+	DefaultBodyMinRate     = 500 // bytes per second, as Apache's mod_reqtimeout
+	DefaultMaxJobs         = 4
 	DefaultRequestTimeout  = 2 * time.Minute
 	DefaultUploadTimeout   = 15 * time.Minute
 	DefaultShutdownTimeout = 30 * time.Second
@@ -89,6 +114,8 @@ type Server struct {
 	judge    *eval.Judge // nil without Config.Judge
 	metrics  *metrics
 	keys     [][32]byte
+	inflight *budget // bytes of request bodies in memory
+	ingests  slots   // ingests running within requests
 	handler  http.Handler
 	routes   []route
 	started  time.Time
@@ -115,6 +142,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	setDefault(&cfg.MaxBody, DefaultMaxBody)
 	setDefault(&cfg.MaxUpload, DefaultMaxUpload)
 	setDefault(&cfg.SyncUpload, DefaultSyncUpload)
+	setDefault(&cfg.MaxInFlight, DefaultMaxInFlight)
+	setDefault(&cfg.BodyTimeout, DefaultBodyTimeout)
+	setDefault(&cfg.BodyMinRate, DefaultBodyMinRate)
+	setDefault(&cfg.MaxJobs, DefaultMaxJobs)
 	setDefault(&cfg.RequestTimeout, DefaultRequestTimeout)
 	setDefault(&cfg.UploadTimeout, DefaultUploadTimeout)
 	setDefault(&cfg.ShutdownTimeout, DefaultShutdownTimeout)
@@ -143,10 +174,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, started: time.Now(), metrics: newMetrics()}
 	s.base, s.cancel = context.WithCancel(context.Background())
+	s.inflight = &budget{max: cfg.MaxInFlight}
+	s.ingests = make(slots, cfg.MaxJobs)
 	for _, k := range cfg.APIKeys {
 		s.keys = append(s.keys, hashKey(k))
 	}
-	s.cols = &collections{dir: cfg.DataDir, byName: map[string]*collection{}, open: s.openEngine}
+	s.cols = &collections{dir: cfg.DataDir, byName: map[string]*collection{}, removing: map[string]bool{}, open: s.openEngine}
 	s.jobs = newJobs()
 	if cfg.Judge != "" {
 		embed := cfg.Models.Embed

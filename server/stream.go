@@ -11,19 +11,29 @@ import (
 	"github.com/distill-rag/distill"
 )
 
-// sse writes server-sent events.
+// sse writes server-sent events. The stream starts (200 and its headers)
+// with the first event, so that a failure before it, such as a
+// rate-limited model provider, is still an answer with its own status.
 type sse struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	started bool
 }
 
 func newSSE(w http.ResponseWriter) *sse {
-	h := w.Header()
+	return &sse{w: w, rc: http.NewResponseController(w)}
+}
+
+func (e *sse) start() {
+	if e.started {
+		return
+	}
+	e.started = true
+	h := e.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-	w.WriteHeader(http.StatusOK)
-	return &sse{w: w, rc: http.NewResponseController(w)}
+	e.w.WriteHeader(http.StatusOK)
 }
 
 // event sends one event; an empty name sends a data-only event (OpenAI's
@@ -39,6 +49,7 @@ func (e *sse) event(name string, v any) error {
 			return err
 		}
 	}
+	e.start()
 	var b strings.Builder
 	if name != "" {
 		fmt.Fprintf(&b, "event: %s\n", name)
@@ -111,6 +122,9 @@ func (s *Server) streamAsk(w http.ResponseWriter, r *http.Request, eng *distill.
 	res, err := askStream(r.Context(), eng, question, technique, func(tok string) error {
 		return ev.event("token", map[string]string{"text": tok})
 	})
+	if err != nil && !ev.started {
+		return err // nothing sent yet: a plain answer with the error's status
+	}
 	if err != nil {
 		if r.Context().Err() == nil || classify(err).Status == http.StatusGatewayTimeout {
 			ev.event("error", errorJSON(classify(err)))

@@ -97,6 +97,7 @@ func (s *Server) readMultipart(r *http.Request, u *upload) error {
 	}
 	var pages string
 	var meta []string
+	fields := s.cfg.MaxBody // the fields are held in memory: all of them together at most MaxBody
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -111,9 +112,13 @@ func (s *Server) readMultipart(r *http.Request, u *upload) error {
 				return err
 			}
 		case name == "pages" || name == "meta":
-			v, err := io.ReadAll(io.LimitReader(part, 64<<10))
+			v, err := io.ReadAll(io.LimitReader(part, min(64<<10, fields)+1))
 			if err != nil {
 				return uploadError(err)
+			}
+			if fields -= int64(len(v)); fields < 0 || len(v) > 64<<10 {
+				return &apiError{Status: http.StatusRequestEntityTooLarge, Type: typeTooLarge,
+					Message: fmt.Sprintf("the upload's %q field is over 64 KiB, or its fields together over %d bytes", name, s.cfg.MaxBody)}
 			}
 			if name == "pages" {
 				pages = string(v)
@@ -241,6 +246,9 @@ func uploadError(err error) error {
 	if errors.As(err, &mbe) {
 		return &apiError{Status: http.StatusRequestEntityTooLarge, Type: typeTooLarge,
 			Message: fmt.Sprintf("the upload is over the limit of %d bytes", mbe.Limit)}
+	}
+	if errors.As(err, new(*slowBodyError)) {
+		return err
 	}
 	return badRequest("reading the upload: %v", err)
 }

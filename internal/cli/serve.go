@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -24,10 +25,16 @@ func (a *app) serveCmd() *cobra.Command {
 		collection  string
 		keys        []string
 		keysFile    string
+		corsOrigins []string
+		insecure    bool
 		allowPaths  []string
 		maxBody     int64
 		maxUpload   int64
 		syncUpload  int64
+		maxInFlight int64
+		bodyTimeout time.Duration
+		bodyMinRate int64
+		maxJobs     int
 		reqTimeout  time.Duration
 		stopTimeout time.Duration
 		quiet       bool
@@ -48,12 +55,16 @@ Collections are the directories of a data directory: --data, by default the
 directory holding the default collection (` + homeRelative(filepath.Dir(distill.DefaultDB())) + `);
 the collection of --db (or ` + filepath.Base(distill.DefaultDB()) + `) is the default one.
 
-The server binds to loopback unless --addr says otherwise. With --api-key
-or --api-keys-file every route but /healthz, /readyz and the web page's
-shell needs "Authorization: Bearer KEY".`,
+The server binds to loopback unless --addr says otherwise; beyond loopback
+it needs an API key (or --insecure-no-key). With keys (--api-key-file, the
+environment variable DISTILL_API_KEYS, or --api-key) every route but
+/healthz, /readyz and the web page's shell needs "Authorization: Bearer
+KEY". Web pages of other origins are refused unless --cors-origin allows
+them; a keyless server answers only loopback Host names.`,
 		Example: `  distill serve
-  distill serve --addr :8080 --api-keys-file /etc/distill/keys
+  distill serve --addr :8080 --api-key-file /etc/distill/keys
   curl -s localhost:8080/v1/collections/default/ask \
+    -H 'Content-Type: application/json' \
     -d '{"question": "What were the highlights of 2022?"}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,9 +85,20 @@ shell needs "Authorization: Bearer KEY".`,
 			if keysFile != "" {
 				more, err := readKeys(keysFile)
 				if err != nil {
-					return flagErr("--api-keys-file: %v", err)
+					return flagErr("--api-key-file: %v", err)
 				}
 				keys = append(keys, more...)
+			}
+			keys = append(keys, envAPIKeys()...)
+			switch {
+			case maxInFlight <= 0:
+				return flagErr("--max-inflight %d: want a positive number of bytes", maxInFlight)
+			case bodyTimeout <= 0:
+				return flagErr("--body-timeout %s: want a positive duration", bodyTimeout)
+			case bodyMinRate <= 0:
+				return flagErr("--body-min-rate %d: want a positive number of bytes per second", bodyMinRate)
+			case maxJobs <= 0:
+				return flagErr("--max-jobs %d: want at least 1", maxJobs)
 			}
 			for _, k := range keys {
 				if strings.TrimSpace(k) == "" {
@@ -95,8 +117,9 @@ shell needs "Authorization: Bearer KEY".`,
 			server.TuneGC()
 			srv, err := server.New(ctx, server.Config{
 				DataDir: dataDir, DefaultCollection: collection, Config: cfg, Models: a.models, NoCache: a.noCache,
-				APIKeys: keys, AllowPaths: allowPaths,
+				APIKeys: keys, AllowPaths: allowPaths, CORSOrigins: corsOrigins, InsecureNoKey: insecure,
 				MaxBody: maxBody, MaxUpload: maxUpload, SyncUpload: syncUpload,
+				MaxInFlight: maxInFlight, BodyTimeout: bodyTimeout, BodyMinRate: bodyMinRate, MaxJobs: maxJobs,
 				RequestTimeout: reqTimeout, ShutdownTimeout: stopTimeout, Log: log,
 				Judge: judge, JudgePrompts: judgePrompt,
 				MCPAllowWrites: mcpWrites, Version: version(),
@@ -110,7 +133,12 @@ shell needs "Authorization: Bearer KEY".`,
 				return flagErr("--addr %s: %v", addr, err)
 			}
 			if !loopback(ln.Addr()) && len(keys) == 0 {
-				fmt.Fprintf(a.stderr, "distill: warning: serving on %s, beyond this machine, without API keys: anyone who can reach it can read and change the collections (use --api-key or --api-keys-file)\n", ln.Addr())
+				if !insecure {
+					ln.Close()
+					srv.Close(ctx)
+					return flagErr("--addr %s listens beyond this machine without an API key: anyone who can reach it could read and change the collections; give keys (--api-key-file FILE or DISTILL_API_KEYS), or --insecure-no-key to serve without", addr)
+				}
+				fmt.Fprintf(a.stderr, "distill: warning: serving on %s, beyond this machine, without API keys (--insecure-no-key): anyone who can reach it can read and change the collections\n", ln.Addr())
 			}
 			fmt.Fprintf(a.stderr, "distill: serving %s on http://%s (collections in %s)\n", collection, ln.Addr(), dataDir)
 			return srv.Serve(ctx, ln)
@@ -120,12 +148,20 @@ shell needs "Authorization: Bearer KEY".`,
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (host:port)")
 	f.StringVar(&dataDir, "data", "", "directory holding the collections (default: the directory of --db)")
 	f.StringVar(&collection, "collection", "", "default collection (default: the last element of --db)")
-	f.StringArrayVar(&keys, "api-key", nil, "API key clients must send as a bearer token (repeatable)")
-	f.StringVar(&keysFile, "api-keys-file", "", "file with one API key per line (# comments)")
+	f.StringArrayVar(&keys, "api-key", nil, "API key clients must send as a bearer token (repeatable; visible to other users in ps: prefer --api-key-file or $DISTILL_API_KEYS)")
+	f.StringVar(&keysFile, "api-key-file", "", "file with one API key per line (# comments); keys can also come from $DISTILL_API_KEYS (comma-separated)")
+	f.StringVar(&keysFile, "api-keys-file", "", "same as --api-key-file")
+	f.MarkHidden("api-keys-file")
+	f.StringArrayVar(&corsOrigins, "cors-origin", nil, "origin (scheme://host[:port]) whose web pages may call the API, with CORS headers (repeatable; * for any)")
+	f.BoolVar(&insecure, "insecure-no-key", false, "allow listening beyond loopback without an API key")
 	f.StringArrayVar(&allowPaths, "allow-path", nil, "directory whose files clients may ingest by server path (repeatable)")
 	f.Int64Var(&maxBody, "max-body", server.DefaultMaxBody, "largest JSON request body in bytes")
 	f.Int64Var(&maxUpload, "max-upload", server.DefaultMaxUpload, "largest document upload in bytes")
 	f.Int64Var(&syncUpload, "sync-upload", server.DefaultSyncUpload, "uploads up to this many bytes are ingested before the response; larger ones become jobs")
+	f.Int64Var(&maxInFlight, "max-inflight", server.DefaultMaxInFlight, "bytes of JSON request bodies held in memory at once, and the largest JSON upload (multipart uploads stream to disk)")
+	f.DurationVar(&bodyTimeout, "body-timeout", server.DefaultBodyTimeout, "time a request body has to arrive, plus a second per --body-min-rate bytes received")
+	f.Int64Var(&bodyMinRate, "body-min-rate", server.DefaultBodyMinRate, "bytes per second a request body must keep up after --body-timeout")
+	f.IntVar(&maxJobs, "max-jobs", server.DefaultMaxJobs, "ingestion jobs running at once (more are refused with 429), and uploads ingested within their request at once (more wait)")
 	f.DurationVar(&reqTimeout, "request-timeout", server.DefaultRequestTimeout, "time limit of each request (uploads have their own)")
 	f.DurationVar(&stopTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "on SIGINT or SIGTERM, how long to let running requests finish")
 	f.StringVar(&judge, "judge", "", "LLM URI that rates answers when POST .../eval asks for it (judge=true)")
@@ -163,4 +199,10 @@ func readKeys(path string) ([]string, error) {
 func loopback(a net.Addr) bool {
 	tcp, ok := a.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// envAPIKeys reads DISTILL_API_KEYS: API keys separated by commas or white
+// space, so that keys need not be on the command line, where ps shows them.
+func envAPIKeys() []string {
+	return strings.FieldsFunc(os.Getenv("DISTILL_API_KEYS"), func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
 }

@@ -19,9 +19,17 @@ import (
 // of its stderr and the command; the address comes from its first line.
 func serve(t *testing.T, args ...string) (string, *exec.Cmd, *strings.Builder, []string) {
 	t.Helper()
+	return serveEnv(t, nil, args...)
+}
+
+// serveEnv is serve with more environment variables.
+func serveEnv(t *testing.T, env []string, args ...string) (string, *exec.Cmd, *strings.Builder, []string) {
+	t.Helper()
 	home := t.TempDir()
 	cmd := exec.Command(testsupport.Binary(t), append([]string{"serve", "--quiet"}, args...)...)
-	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_DATA_HOME="+filepath.Join(home, "data"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "DISTILL_DB=", "DISTILL_CONFIG=")
+	cmd.Env = append(os.Environ(), "DISTILL_API_KEYS=")
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Env = append(cmd.Env, "HOME="+home, "XDG_DATA_HOME="+filepath.Join(home, "data"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "DISTILL_DB=", "DISTILL_CONFIG=")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -70,21 +78,25 @@ func TestServeCommand(t *testing.T) {
 	}
 }
 
-func TestServeWarnsBeyondLoopbackWithoutKeys(t *testing.T) {
+func TestServeBeyondLoopbackNeedsAKey(t *testing.T) {
 	keys := testsupport.Write(t, t.TempDir(), "keys", []byte("# clients\nsk-one\n\nsk-two\n"))
 	tests := []struct {
 		name   string
 		args   []string
+		env    []string
 		warn   bool
 		status int // of a request with the key sk-two
 	}{
-		{"all interfaces, no key", []string{"--addr", "0.0.0.0:0"}, true, 200},
-		{"all interfaces, another key", []string{"--addr", "0.0.0.0:0", "--api-key", "sk-one"}, false, 401},
-		{"all interfaces, a keys file", []string{"--addr", "0.0.0.0:0", "--api-keys-file", keys}, false, 200},
+		{"all interfaces, --insecure-no-key", []string{"--addr", "0.0.0.0:0", "--insecure-no-key"}, nil, true, 200},
+		{"all interfaces, another key", []string{"--addr", "0.0.0.0:0", "--api-key", "sk-one"}, nil, false, 401},
+		{"all interfaces, a keys file", []string{"--addr", "0.0.0.0:0", "--api-key-file", keys}, nil, false, 200},
+		{"all interfaces, the old name of the keys file flag", []string{"--addr", "0.0.0.0:0", "--api-keys-file", keys}, nil, false, 200},
+		{"all interfaces, keys in the environment", []string{"--addr", "0.0.0.0:0"}, []string{"DISTILL_API_KEYS=sk-one, sk-two"}, false, 200},
+		{"all interfaces, another key in the environment", []string{"--addr", "0.0.0.0:0"}, []string{"DISTILL_API_KEYS=sk-one"}, false, 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			addr, _, _, lines := serve(t, append(tt.args, "--data", t.TempDir())...)
+			addr, _, _, lines := serveEnv(t, tt.env, append(tt.args, "--data", t.TempDir())...)
 			warned := strings.Contains(strings.Join(lines, ""), "warning: serving on") && strings.Contains(strings.Join(lines, ""), "without API keys")
 			if warned != tt.warn {
 				t.Errorf("warned %v, want %v: %s", warned, tt.warn, lines)
@@ -114,15 +126,20 @@ func TestServeBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"missing keys file", []string{"--api-keys-file", "/nonexistent/keys"}, "distill: serve: --api-keys-file: open /nonexistent/keys"},
-		{"empty keys file", []string{"--api-keys-file", empty}, "holds no keys"},
+		{"missing keys file", []string{"--api-key-file", "/nonexistent/keys"}, "distill: serve: --api-key-file: open /nonexistent/keys"},
+		{"empty keys file", []string{"--api-key-file", empty}, "holds no keys"},
+		{"all interfaces without a key", []string{"--addr", "0.0.0.0:0"}, "distill: serve: --addr 0.0.0.0:0 listens beyond this machine without an API key"},
+		{"all interfaces without a key, short form", []string{"--addr", ":0"}, "--insecure-no-key"},
 		{"empty key", []string{"--api-key", " "}, "--api-key: a key cannot be empty"},
 		{"bad address", []string{"--addr", "127.0.0.1:99999"}, "distill: serve: --addr 127.0.0.1:99999"},
 		{"bad collection name", []string{"--collection", "../x"}, "collection name \"../x\""},
+		{"no jobs", []string{"--max-jobs", "0"}, "--max-jobs 0: want at least 1"},
+		{"no body time", []string{"--body-timeout", "0s"}, "--body-timeout 0s: want a positive duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := exec.Command(testsupport.Binary(t), append([]string{"serve", "--data", t.TempDir()}, tt.args...)...)
+			cmd.Env = append(os.Environ(), "DISTILL_API_KEYS=")
 			out, err := cmd.CombinedOutput()
 			if err == nil || !strings.Contains(string(out), tt.want) {
 				t.Errorf("err %v, output %q, want %q", err, out, tt.want)

@@ -62,7 +62,7 @@ func open(u model.URI) (*Model, error) {
 	opts := []option.RequestOption{
 		option.WithBaseURL(base + "/"),
 		option.WithMaxRetries(0), // remote.Do retries, the same way for every provider
-		option.WithHTTPClient(&http.Client{}),
+		option.WithHTTPClient(&http.Client{Transport: remote.LimitAnswers(nil)}),
 	}
 	if key := os.Getenv("OPENAI_API_KEY"); key != "" {
 		opts = append(opts, option.WithAPIKey(key))

@@ -10,6 +10,7 @@ import (
 	"github.com/distill-rag/distill/internal/testsupport/fakemodel"
 	"github.com/distill-rag/distill/model"
 	_ "github.com/distill-rag/distill/model/openai"
+	"github.com/distill-rag/distill/model/remote"
 )
 
 func ask(t *testing.T, uri string) model.LLM {
@@ -140,5 +141,27 @@ func TestErrors(t *testing.T) {
 				t.Errorf("error %q: provider %q, endpoint %q, status %d; want openai, %s, %d, containing %q", err, me.Provider, me.Endpoint, me.Status, srv.URL, tt.wantStatus, tt.wantIn)
 			}
 		})
+	}
+}
+
+// A chat answer larger than remote.MaxAnswer fails instead of being read
+// into memory.
+func TestAnswerSizeIsBounded(t *testing.T) {
+	defer func(m int64) { remote.MaxAnswer = m }(remote.MaxAnswer)
+	remote.MaxAnswer = 4 << 10
+	srv := fakemodel.OpenAI(t, fakemodel.Reply(strings.Repeat("word ", 2000)))
+	llm := ask(t, srv.URI("gpt-4o-mini")+"&retries=0")
+	_, err := llm.Generate(context.Background(), model.Request{Messages: []model.Message{{Role: "user", Content: "Talk."}}})
+	var tl *remote.AnswerTooLargeError
+	if !errors.As(err, &tl) {
+		t.Errorf("Generate of a 10 KB answer with a 4 KB limit: %v", err)
+	}
+	_, err = llm.Stream(context.Background(), model.Request{Messages: []model.Message{{Role: "user", Content: "Talk."}}}, func(string) error { return nil })
+	if !errors.As(err, &tl) {
+		t.Errorf("Stream of a 10 KB answer with a 4 KB limit: %v", err)
+	}
+	remote.MaxAnswer = 64 << 10
+	if _, err := llm.Generate(context.Background(), model.Request{Messages: []model.Message{{Role: "user", Content: "Talk."}}}); err != nil {
+		t.Errorf("within the limit: %v", err)
 	}
 }

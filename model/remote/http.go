@@ -175,7 +175,7 @@ func (c *Client) post(ctx context.Context, url string, body []byte) (*http.Respo
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 8192))
 		return nil, &model.Error{Provider: c.Provider, Endpoint: url, Status: resp.StatusCode, Message: ErrorMessage(data), RetryAfter: RetryAfter(resp.Header)}
 	}
-	return resp, nil
+	return LimitAnswer(resp), nil
 }
 
 func unwrapURLError(err error) error {

@@ -50,7 +50,7 @@ func Load(ctx context.Context, u model.URI) (aws.Config, error) {
 	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
 		tr = bc.GetTransport()
 	}
-	cfg.HTTPClient = &http.Client{Transport: copyBody{tr}}
+	cfg.HTTPClient = &http.Client{Transport: remote.LimitAnswers(copyBody{tr})}
 	if cfg.Region == "" {
 		return cfg, &model.URIError{URI: u.Raw, Reason: "no AWS region: set AWS_REGION, a profile's region, or the region option"}
 	}
