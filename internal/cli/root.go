@@ -38,14 +38,16 @@ type app struct {
 
 // Main runs the command line and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
 		// The first Ctrl-C stops the command cleanly; a second one, while
-		// it winds down, kills the process as usual.
-		<-ctx.Done()
+		// it winds down, kills the process as usual. stop also ends
+		// sigCtx when Main returns, so this goroutine never outlives it.
+		<-sigCtx.Done()
 		stop()
 	}()
+	ctx := sigCtx
 	// A model server that is slow or failing is retried; say so rather
 	// than sit silent through the backoff.
 	ctx = model.WithRetryObserver(ctx, func(r model.Retry) {
