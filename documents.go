@@ -24,23 +24,42 @@ func (e *Engine) Documents(ctx context.Context) ([]store.DocumentInfo, error) {
 	return docs, err
 }
 
-// Remove deletes documents named by id, by source path, or by a directory
-// holding them. It returns the documents removed.
-func (e *Engine) Remove(ctx context.Context, refs ...string) ([]store.DocumentInfo, error) {
+// Empty reports whether the collection holds no document, so that callers
+// can say so instead of "no answer".
+func (e *Engine) Empty(ctx context.Context) (bool, error) {
+	if em, ok := e.store.(store.Emptier); ok {
+		return em.Empty(ctx)
+	}
+	docs, err := e.store.Documents(ctx)
+	return len(docs) == 0 && err == nil, err
+}
+
+// Matching returns the documents that Remove would remove for refs, so
+// that a caller can show or confirm them first.
+func (e *Engine) Matching(ctx context.Context, refs ...string) ([]store.DocumentInfo, error) {
 	docs, err := e.store.Documents(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var gone []store.DocumentInfo
-	var ids []string
+	var match []store.DocumentInfo
 	for _, d := range docs {
 		if matchesRef(d, refs) {
-			gone = append(gone, d)
-			ids = append(ids, d.ID)
+			match = append(match, d)
 		}
 	}
-	if len(ids) == 0 {
-		return nil, nil
+	return match, nil
+}
+
+// Remove deletes documents named by id, by source path, or by a directory
+// holding them. It returns the documents removed.
+func (e *Engine) Remove(ctx context.Context, refs ...string) ([]store.DocumentInfo, error) {
+	gone, err := e.Matching(ctx, refs...)
+	if err != nil || len(gone) == 0 {
+		return nil, err
+	}
+	ids := make([]string, len(gone))
+	for i, d := range gone {
+		ids[i] = d.ID
 	}
 	if _, err := e.store.Delete(ctx, ids...); err != nil {
 		return nil, err

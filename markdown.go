@@ -3,6 +3,7 @@ package distill
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -42,7 +43,11 @@ func WriteMarkdown(w io.Writer, cmps []*Comparison) error {
 				cells = append(cells, "")
 				continue
 			}
-			cells = append(cells, mdCell(r.Answer)+"<br><sub>"+mdCell(figures(r))+"</sub>")
+			cell := mdCell(r.Answer)
+			if src := sources(r); src != "" {
+				cell += "<br><sub>" + mdCell(src) + "</sub>"
+			}
+			cells = append(cells, cell+"<br><sub>"+mdCell(figures(r))+"</sub>")
 		}
 		row(cells...)
 	}
@@ -127,6 +132,20 @@ func anyEstimated(cmps []*Comparison) bool {
 		}
 	}
 	return false
+}
+
+// sources lists the contexts an answer's [n] cite, by file name and page:
+// "[1] letter-2021.pdf p. 3; [2] letter-2022.pdf p. 1".
+func sources(r *Result) string {
+	refs := make([]string, 0, len(r.Contexts))
+	for _, c := range r.Contexts {
+		ref := fmt.Sprintf("[%d] %s", c.Rank, filepath.Base(c.Source))
+		if c.Page > 0 {
+			ref += fmt.Sprintf(" p. %d", c.Page)
+		}
+		refs = append(refs, ref)
+	}
+	return strings.Join(refs, "; ")
 }
 
 // figures sums up a result in one line.

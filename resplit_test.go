@@ -110,7 +110,7 @@ func TestResplitBuildsAndRebuildsSplits(t *testing.T) {
 	if res, err := eng.Retrieve(ctx, "How many lanterns were recalled?", "regular"); err != nil || len(res.Contexts) == 0 || !strings.Contains(res.Contexts[0].Text, "recall") {
 		t.Errorf("regular after resplit: %v %+v", err, res)
 	}
-	check, err := eng.Check(ctx, false)
+	check, err := eng.Check(ctx, store.CheckOptions{})
 	if err != nil || !check.OK() {
 		t.Errorf("check after resplit: %v %+v", err, check)
 	}
@@ -129,7 +129,7 @@ func TestResplitBuildsAndRebuildsSplits(t *testing.T) {
 	if _, err := eng.Store().SearchText(ctx, "tiny", "lanterns", 3); err == nil {
 		t.Error("the removed split is still searched")
 	}
-	if check, err := eng.Check(ctx, false); err != nil || !check.OK() {
+	if check, err := eng.Check(ctx, store.CheckOptions{}); err != nil || !check.OK() {
 		t.Errorf("check after removing a split: %v %+v", err, check)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/distill-rag/distill/cloud/endpoint"
 	"github.com/distill-rag/distill/cloud/jumpstart"
@@ -31,7 +32,9 @@ type Cloud struct {
 // Open loads the AWS configuration (region overrides the configured one
 // when set) and makes the clients.
 func Open(ctx context.Context, region string) (*Cloud, error) {
-	var opts []func(*config.LoadOptions) error
+	// The SDK's own log lines ("WARN falling back to IMDSv1") say nothing
+	// a user can act on; the errors below do.
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}
@@ -41,6 +44,14 @@ func Open(ctx context.Context, region string) (*Cloud, error) {
 	}
 	if cfg.Region == "" {
 		return nil, jumpstart.ErrNoRegion
+	}
+	// Asking for credentials once, up front, turns the SDK's account of
+	// every provider in its chain into one line that says what to set.
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &NoCredentialsError{Err: err}
 	}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		// A local endpoint (a mirror or a fake) has no per-bucket host names.
@@ -54,6 +65,20 @@ func Open(ctx context.Context, region string) (*Cloud, error) {
 		Endpoints: &endpoint.Manager{API: sagemaker.NewFromConfig(cfg)},
 	}, nil
 }
+
+// NoCredentialsError says that the standard AWS credential chain found no
+// credentials; Err is the SDK's account of it.
+type NoCredentialsError struct{ Err error }
+
+func (e *NoCredentialsError) Error() string {
+	return "no AWS credentials found: set AWS_PROFILE to a profile in ~/.aws/config (aws configure, or aws sso login), " +
+		"or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance or task role is attached"
+}
+
+func (e *NoCredentialsError) Unwrap() error { return e.Err }
+
+// UserError marks it as a setup mistake that the message explains.
+func (e *NoCredentialsError) UserError() {}
 
 // Plan is a deployment about to be made.
 type Plan struct {

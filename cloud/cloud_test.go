@@ -279,3 +279,23 @@ func TestDefaultName(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenWithoutCredentials: with no credentials anywhere in the chain,
+// Open says what to set in one line instead of the SDK's account of every
+// provider it tried.
+func TestOpenWithoutCredentials(t *testing.T) {
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true") // no instance role, and no network
+	_, err := cloud.Open(context.Background(), "us-east-1")
+	var nc *cloud.NoCredentialsError
+	if !errors.As(err, &nc) {
+		t.Fatalf("Open without credentials: %v", err)
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "no AWS credentials found: set AWS_PROFILE") || strings.Contains(msg, "IMDS") {
+		t.Fatalf("message: %s", msg)
+	}
+}

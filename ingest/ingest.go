@@ -44,6 +44,9 @@ type Options struct {
 	// its absolute path; the server names uploads by the name they were
 	// given rather than by the temporary file holding them.
 	SourceName func(path string) string
+	// Preparing, when set, hears of one-time work that holds up the first
+	// file (see loader.Options).
+	Preparing func(what string)
 }
 
 // Progress tells how far a run is.
@@ -89,6 +92,15 @@ type Report struct {
 	// NotStarted counts the files a cancelled run never reached; they are
 	// not in Files.
 	NotStarted int `json:"not_started,omitempty"`
+	// Skipped lists the files a directory held that distill does not read
+	// (hidden files and directories are passed over without a word).
+	Skipped []Skipped `json:"skipped,omitempty"`
+}
+
+// Skipped is a file passed over, and why.
+type Skipped struct {
+	Source string `json:"source"`
+	Reason string `json:"reason"`
 }
 
 // Count returns how many files ended with status s.
@@ -138,7 +150,7 @@ func (in *Ingester) Ingest(ctx context.Context, paths []string, opts Options) (*
 	if err := in.checkEmbedding(ctx); err != nil {
 		return nil, err
 	}
-	files, early := Walk(paths)
+	files, early, skipped := walk(paths)
 	if len(files) > 1 {
 		defer in.Bulk(ctx)()
 	}
@@ -185,7 +197,7 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	rep := &Report{Files: early}
+	rep := &Report{Files: append([]FileResult{}, early...), Skipped: skipped}
 	interrupted := ctx.Err() != nil
 	for _, r := range results {
 		switch {
@@ -241,8 +253,17 @@ type file struct {
 // Walk expands paths into the files to ingest, sorted within each
 // directory; paths that cannot be read come back as failures.
 func Walk(paths []string) ([]file, []FileResult) {
+	files, failed, _ := walk(paths)
+	return files, failed
+}
+
+// walk is Walk that also returns the files of a type distill does not
+// read. A file named on its own is always tried: its first bytes may say
+// what it is.
+func walk(paths []string) ([]file, []FileResult, []Skipped) {
 	var files []file
 	var failed []FileResult
+	var skipped []Skipped
 	seen := map[string]bool{}
 	add := func(path string, size int64) {
 		if abs, err := filepath.Abs(path); err == nil {
@@ -278,7 +299,15 @@ func Walk(paths []string) ([]file, []FileResult) {
 				}
 				return nil
 			}
-			if d.IsDir() || !d.Type().IsRegular() || !loader.Supported(path) {
+			if d.IsDir() || !d.Type().IsRegular() {
+				return nil
+			}
+			if !loader.Supported(path) {
+				reason := "unsupported type"
+				if ext := strings.ToLower(filepath.Ext(name)); ext != "" {
+					reason += " " + ext
+				}
+				skipped = append(skipped, Skipped{Source: path, Reason: reason})
 				return nil
 			}
 			info, err := d.Info()
@@ -293,7 +322,7 @@ func Walk(paths []string) ([]file, []FileResult) {
 			fail(p, err)
 		}
 	}
-	return files, failed
+	return files, failed, skipped
 }
 
 func describe(err error) string {
@@ -352,7 +381,7 @@ func (in *Ingester) ingestFile(ctx context.Context, path string, size int64, opt
 
 // write loads, splits and stores one document in one transaction.
 func (in *Ingester) write(ctx context.Context, path string, size int64, doc *document.Document, opts Options) (pages, chunks int, err error) {
-	lopts := loader.Options{Pages: opts.Pages, MaxBytes: opts.MaxBytes, MaxPages: opts.MaxPages}
+	lopts := loader.Options{Pages: opts.Pages, MaxBytes: opts.MaxBytes, MaxPages: opts.MaxPages, Preparing: opts.Preparing}
 	stream := size >= smallFile
 	var w store.DocumentWriter
 	defer func() {

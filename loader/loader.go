@@ -24,6 +24,10 @@ type Options struct {
 	Pages    PageRange // pages to keep; empty keeps all
 	MaxBytes int64     // largest source accepted; 0 means DefaultMaxBytes
 	MaxPages int       // most pages accepted; 0 means DefaultMaxPages
+	// Preparing, when set, hears of one-time work that makes the first
+	// file slow (compiling the PDF reader into a cold cache), so that a
+	// caller can say why nothing moves.
+	Preparing func(what string)
 }
 
 // Defaults for Options.

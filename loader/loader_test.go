@@ -248,3 +248,25 @@ func TestPDFDropsRunningHeadersAndPageNumbers(t *testing.T) {
 		t.Errorf("page 2 lost its text: %q", pages[1].Text)
 	}
 }
+
+// TestPDFReaderCompiled: a compilation cache with no file is cold (the
+// first PDF then waits for PDFium to compile, and the CLI says so).
+func TestPDFReaderCompiled(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DISTILL_CACHE_DIR", dir)
+	if loader.PDFReaderCompiled() {
+		t.Fatal("a missing cache counts as compiled")
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "wasm", "wazero-v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if loader.PDFReaderCompiled() {
+		t.Fatal("a cache of empty directories counts as compiled")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wasm", "wazero-v1", "module"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !loader.PDFReaderCompiled() {
+		t.Fatal("a cache holding a compiled module counts as cold")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -50,13 +51,23 @@ func CacheDir() string {
 	return filepath.Join(os.TempDir(), "distill-cache")
 }
 
+// PreparingPDF is what Options.Preparing hears while PDFium is compiled.
+const PreparingPDF = "preparing the PDF reader (first run only; it can take a minute)"
+
 // Pool returns the process-wide PDFium pool, starting it on first use.
-func Pool() (pdfium.Pool, error) {
+func Pool() (pdfium.Pool, error) { return startPool(nil) }
+
+// startPool starts the pool once; preparing hears of it when the
+// compilation cache is cold, which makes the start take up to a minute.
+func startPool(preparing func(string)) (pdfium.Pool, error) {
 	poolOnce.Do(func() {
 		rc := wazero.NewRuntimeConfig().
 			WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
 			WithCloseOnContextDone(true)
 		dir := filepath.Join(CacheDir(), "wasm")
+		if preparing != nil && !holdsFiles(dir) {
+			preparing(PreparingPDF)
+		}
 		if err := os.MkdirAll(dir, 0o755); err == nil {
 			if cache, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
 				rc = rc.WithCompilationCache(cache)
@@ -78,8 +89,26 @@ func Pool() (pdfium.Pool, error) {
 	return pool, poolErr
 }
 
+// PDFReaderCompiled reports whether PDFium's compilation cache is warm, so
+// that starting the PDF reader takes a moment rather than up to a minute.
+func PDFReaderCompiled() bool { return holdsFiles(filepath.Join(CacheDir(), "wasm")) }
+
+// holdsFiles reports whether dir or a directory under it holds a file: a
+// compilation cache that holds none is cold.
+func holdsFiles(dir string) bool {
+	found := false
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
 func (pdfFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *document.Document, opts Options, emit EmitFunc) error {
-	p, err := Pool()
+	p, err := startPool(opts.Preparing)
 	if err != nil {
 		return err
 	}

@@ -188,7 +188,7 @@ func TestConcurrentUploadsAndQuestions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	rep, err := eng.Check(context.Background(), false)
+	rep, err := eng.Check(context.Background(), store.CheckOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

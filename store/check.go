@@ -21,6 +21,18 @@ type CheckOptions struct {
 	// Repair rebuilds derived indexes (and drops rows no document owns)
 	// when the check finds them wrong.
 	Repair bool
+	// Progress, when set, is called as each check starts, so that a long
+	// check of a big collection is not silent.
+	Progress func(CheckProgress)
+}
+
+// CheckProgress says which check runs: Done of Total checks have finished
+// (Total counts the second pass after a repair too, once it is known).
+type CheckProgress struct {
+	Check       string
+	Done, Total int
+	// Repairing is set while the repair itself runs.
+	Repairing bool
 }
 
 // Problem is one thing a check found wrong.

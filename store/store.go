@@ -42,6 +42,12 @@ type Store interface {
 	Close() error
 }
 
+// Emptier is a Store that can tell it holds no document without listing
+// every one; stores without it are asked for their Documents.
+type Emptier interface {
+	Empty(ctx context.Context) (bool, error)
+}
+
 // DocumentWriter receives one document's pages and chunks.
 type DocumentWriter interface {
 	// AddPage stores a page and its chunks for every split.

@@ -36,6 +36,9 @@ func (a *app) askCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := a.emptyCollection(cmd.Context(), eng, res); err != nil {
+				return err
+			}
 			if a.jsonOut {
 				return writeJSON(a.stdout, res)
 			}
@@ -44,6 +47,7 @@ func (a *app) askCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&tech, "technique", "t", "parent", "technique to use (see distill techniques)")
+	cmd.RegisterFlagCompletionFunc("technique", a.completeTechnique)
 	cmd.Flags().BoolVar(&a.jsonOut, "json", false, "print the result as JSON")
 	cmd.Flags().BoolVar(&stream, "stream", false, "print the answer as the model writes it")
 	return cmd
@@ -60,8 +64,26 @@ func (a *app) askStream(ctx context.Context, eng *distill.Engine, question, tech
 		return err
 	}
 	fmt.Fprint(a.stdout, "\n\n")
+	if err := a.emptyCollection(ctx, eng, res); err != nil {
+		return err
+	}
 	a.printDetails(res)
 	return nil
+}
+
+// emptyCollection turns "no answer" from a collection with no document
+// into the error that says so. It asks the store only when nothing was
+// retrieved, so a normal answer costs nothing more.
+func (a *app) emptyCollection(ctx context.Context, eng *distill.Engine, results ...*distill.Result) error {
+	for _, r := range results {
+		if len(r.Contexts) > 0 {
+			return nil
+		}
+	}
+	if empty, err := eng.Empty(ctx); err != nil || !empty {
+		return err
+	}
+	return &exitError{code: 1, msg: "the collection " + homeRelative(eng.DB()) + " is empty: add documents with distill ingest PATH"}
 }
 
 func (a *app) printResult(r *distill.Result) {

@@ -27,7 +27,17 @@ wrong. Damage to stored text cannot be repaired: remove the document
 				return err
 			}
 			defer eng.Close()
-			rep, err := eng.Check(cmd.Context(), repair)
+			// A big collection takes minutes to check; on a terminal
+			// the step and the time passing show that it is working.
+			bar := a.spinner("checking")
+			rep, err := eng.Check(cmd.Context(), store.CheckOptions{Repair: repair, Progress: func(p store.CheckProgress) {
+				verb := "checking"
+				if p.Repairing {
+					verb = "repairing"
+				}
+				bar.describe(fmt.Sprintf("%s %s (%d of %d)", verb, p.Check, p.Done+1, p.Total))
+			}})
+			bar.finish()
 			if rep != nil {
 				a.printCheck(rep, eng.DB())
 			}

@@ -46,6 +46,7 @@ func (a *app) compareCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&techniques, "techniques", "", "comma-separated techniques (default: all)")
+	cmd.RegisterFlagCompletionFunc("techniques", a.completeTechniqueList)
 	cmd.Flags().StringVar(&questions, "questions", "", "file with one question per line")
 	cmd.Flags().BoolVar(&a.jsonOut, "json", false, "print one JSON object per question")
 	cmd.Flags().BoolVar(&a.markdown, "markdown", false, "print a Markdown table: techniques as columns, questions as rows, answers and costs")
@@ -58,6 +59,11 @@ func (a *app) compare(cmd *cobra.Command, eng *distill.Engine, questions, techni
 		cmp, err := eng.Compare(cmd.Context(), q, techniques)
 		if err != nil {
 			return err
+		}
+		if i == 0 {
+			if err := a.emptyCollection(cmd.Context(), eng, cmp.Results...); err != nil {
+				return err
+			}
 		}
 		if a.markdown {
 			all = append(all, cmp)

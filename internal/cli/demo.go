@@ -9,6 +9,7 @@ import (
 	"github.com/distill-rag/distill"
 	"github.com/distill-rag/distill/demo"
 	"github.com/distill-rag/distill/ingest"
+	"github.com/distill-rag/distill/loader"
 )
 
 func (a *app) demoCmd() *cobra.Command {
@@ -43,6 +44,9 @@ it is a bundled set of fictional shareholder letters (CC0).`,
 			}
 			if !offline {
 				fmt.Fprintln(a.stderr, "Downloading the Amazon shareholder letters 2019-2022 (use --offline to skip)…")
+			}
+			if !loader.PDFReaderCompiled() {
+				fmt.Fprintln(a.stderr, "distill: "+loader.PreparingPDF)
 			}
 			corpus, err := demo.Prepare(ctx, files, !offline, nil)
 			if err != nil {
@@ -93,6 +97,7 @@ it is a bundled set of fictional shareholder letters (CC0).`,
 	cmd.Flags().BoolVar(&offline, "offline", false, "use the bundled letters; no network")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary collection and files")
 	cmd.Flags().StringVar(&techniques, "techniques", "", "comma-separated techniques (default: all)")
+	cmd.RegisterFlagCompletionFunc("techniques", a.completeTechniqueList)
 	cmd.Flags().BoolVar(&a.jsonOut, "json", false, "print one JSON object per question")
 	return cmd
 }

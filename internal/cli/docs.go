@@ -51,25 +51,70 @@ func (a *app) lsCmd() *cobra.Command {
 	return cmd
 }
 
+// confirmRemoveAbove is how many documents rm removes on a terminal
+// without asking: a directory or a mistyped path can match hundreds.
+const confirmRemoveAbove = 10
+
 func (a *app) rmCmd() *cobra.Command {
+	var yes bool
 	cmd := &cobra.Command{
 		Use:   "rm DOC_ID|PATH...",
 		Short: "Remove documents (by id, source path, or a directory of sources)",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `Remove documents, with their chunks, vectors and index entries, named by
+document id (see distill ls), by source path, or by a directory: every
+document ingested from under it. On a terminal, removing more than ` + fmt.Sprint(confirmRemoveAbove) + `
+documents asks first; --yes skips the question.`,
+		Example: `  distill rm 3d7128539c745fdb
+  distill rm ~/letters/2021.pdf
+  distill rm ~/letters --yes`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &exitError{code: 2, msg: "rm needs what to remove: a document id, a source path or a directory (distill ls lists them)"}
+			}
+			return nil
+		},
+		ValidArgsFunction: a.completeSources,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := a.open(cmd.Context(), false)
+			ctx := cmd.Context()
+			eng, err := a.open(ctx, false)
 			if err != nil {
 				return err
 			}
 			defer eng.Close()
-			gone, err := eng.Remove(cmd.Context(), args...)
+			match, err := eng.Matching(ctx, args...)
 			if err != nil {
 				return err
 			}
-			if a.jsonOut {
-				if gone == nil {
-					gone = []store.DocumentInfo{}
+			if len(match) == 0 {
+				if a.jsonOut {
+					writeJSON(a.stdout, struct {
+						Removed []store.DocumentInfo `json:"removed"`
+					}{[]store.DocumentInfo{}})
 				}
+				return &exitError{code: 1, msg: "no document matches " + strings.Join(args, ", ")}
+			}
+			if len(match) > confirmRemoveAbove && !yes && isTerminal(a.stdin) && isTerminal(a.stderr) {
+				ok, err := a.confirm(fmt.Sprintf("Remove %s (%s)?", plural(len(match), "document", "documents"), plural(chunkCount(match), "chunk", "chunks")))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return &exitError{code: 1, msg: "nothing removed"}
+				}
+			}
+			// Remove exactly what was matched (and confirmed), by id.
+			ids := make([]string, len(match))
+			for i, d := range match {
+				ids[i] = d.ID
+			}
+			gone, err := eng.Remove(ctx, ids...)
+			if err != nil {
+				return err
+			}
+			if gone == nil {
+				gone = []store.DocumentInfo{}
+			}
+			if a.jsonOut {
 				return writeJSON(a.stdout, struct {
 					Removed []store.DocumentInfo `json:"removed"`
 				}{gone})
@@ -77,14 +122,21 @@ func (a *app) rmCmd() *cobra.Command {
 			for _, d := range gone {
 				fmt.Fprintf(a.stdout, "removed  %s  %s\n", d.ID, displayPath(d.Source))
 			}
-			if len(gone) == 0 {
-				return &exitError{code: 1, msg: "no document matches " + strings.Join(args, ", ")}
-			}
+			fmt.Fprintf(a.stdout, "%s removed (%s)\n", plural(len(gone), "document", "documents"), plural(chunkCount(gone), "chunk", "chunks"))
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&a.jsonOut, "json", false, "print as JSON")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "remove without asking, however many documents match")
 	return cmd
+}
+
+func chunkCount(docs []store.DocumentInfo) int {
+	n := 0
+	for _, d := range docs {
+		n += d.Chunks
+	}
+	return n
 }
 
 func (a *app) techniquesCmd() *cobra.Command {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/schollz/progressbar/v3"
@@ -54,6 +55,14 @@ replaces its old pages and chunks in one transaction.`,
 					bar.Set(p.Done)
 				}
 			}
+			opts.Preparing = func(what string) {
+				if bar != nil {
+					bar.Describe(what)
+					bar.Add(0)
+					return
+				}
+				fmt.Fprintln(a.stderr, "distill: "+what)
+			}
 			rep, err := eng.Ingest(cmd.Context(), args, opts)
 			if bar != nil {
 				bar.Finish()
@@ -69,6 +78,15 @@ replaces its old pages and chunks in one transaction.`,
 			}
 			if n := rep.Count(ingest.Failed); n > 0 {
 				return &exitError{code: 1, msg: fmt.Sprintf("%s could not be ingested", plural(n, "file", "files"))}
+			}
+			if len(rep.Files) == 0 {
+				// Nothing stored and nothing there to store: the path
+				// is probably not the one meant.
+				msg := "nothing to ingest: " + strings.Join(args, ", ") + " holds no file of a supported type"
+				if n := len(rep.Skipped); n > 0 {
+					msg += fmt.Sprintf(" (%s skipped)", plural(n, "file", "files"))
+				}
+				return &exitError{code: 1, msg: msg}
 			}
 			return nil
 		},
@@ -117,9 +135,31 @@ func (a *app) printIngest(rep *ingest.Report) {
 	}
 	added, updated, unchanged, failed := rep.Count(ingest.Added), rep.Count(ingest.Updated), rep.Count(ingest.Unchanged), rep.Count(ingest.Failed)
 	fmt.Fprintf(a.stdout, "%d added, %d updated, %d unchanged, %d failed\n", added, updated, unchanged, failed)
+	if len(rep.Skipped) > 0 {
+		fmt.Fprintf(a.stdout, "%s skipped: %s\n", plural(len(rep.Skipped), "file", "files"), skippedReasons(rep.Skipped))
+	}
 	for _, f := range rep.Failures() {
 		fmt.Fprintf(a.stderr, "distill: %s\n", describe(f.Err()))
 	}
+}
+
+// skippedReasons counts the skipped files by reason, most frequent first:
+// "3 unsupported type .zip, 1 unsupported type .exe".
+func skippedReasons(skipped []ingest.Skipped) string {
+	count := map[string]int{}
+	var reasons []string
+	for _, s := range skipped {
+		if count[s.Reason] == 0 {
+			reasons = append(reasons, s.Reason)
+		}
+		count[s.Reason]++
+	}
+	sort.SliceStable(reasons, func(i, j int) bool { return count[reasons[i]] > count[reasons[j]] })
+	parts := make([]string, len(reasons))
+	for i, r := range reasons {
+		parts[i] = fmt.Sprintf("%d %s", count[r], r)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // interruptedIngest reports a run cut short by Ctrl-C in one line: what is

@@ -46,6 +46,7 @@ over HTTP at /mcp.`,
 	}
 	cmd.Flags().BoolVar(&allowWrites, "allow-writes", false, "offer the tools that change the collection (ingest_text, remove_document)")
 	cmd.Flags().StringVarP(&tech, "technique", "t", mcpserver.DefaultTechnique, "technique of search and ask when the agent names none")
+	cmd.RegisterFlagCompletionFunc("technique", a.completeTechnique)
 	return cmd
 }
 

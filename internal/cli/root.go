@@ -124,6 +124,8 @@ Start with:  distill demo`,
 	root.PersistentFlags().StringVar(&a.models.LLM, "llm", "", "language model URI, e.g. ollama:mixtral (default $DISTILL_LLM; none = offline)")
 	root.PersistentFlags().StringVar(&a.models.Embed, "embed", "", "embedding model URI, e.g. tei:http://127.0.0.1:8080 (default $DISTILL_EMBED)")
 	root.PersistentFlags().StringVar(&a.models.Rerank, "rerank", "", "reranker URI, e.g. tei:http://127.0.0.1:8081 (default $DISTILL_RERANK)")
+	root.MarkPersistentFlagDirname("db")
+	root.MarkPersistentFlagFilename("config", "yaml", "yml")
 	root.PersistentFlags().BoolVar(&a.noCache, "no-cache", false, "send every compression and filter call to the LLM, bypassing the LLM cache")
 	root.AddCommand(a.ingestCmd(), a.askCmd(), a.compareCmd(), a.lsCmd(), a.rmCmd(), a.demoCmd(), a.techniquesCmd())
 	root.AddCommand(a.heavyCmds()...)
@@ -134,7 +136,7 @@ Start with:  distill demo`,
 	root.AddCommand(a.reindexCmd())
 	root.AddCommand(a.migrateCmd())
 	root.AddCommand(a.healthcheckCmd())
-	root.AddCommand(a.infoCmd())
+	root.AddCommand(a.infoCmd(), a.envCmd())
 	root.AddCommand(a.mcpCmd())
 	// Help fits the terminal (80 columns when it is not one): flag
 	// descriptions wrap under their flag instead of running on.
@@ -192,7 +194,7 @@ func (a *app) openQuiet(ctx context.Context, create bool) (*distill.Engine, erro
 }
 
 // isTerminal reports whether w is a terminal, for progress bars.
-func isTerminal(w io.Writer) bool {
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -71,7 +71,7 @@ func derivedIndexes() []DerivedIndex {
 // in one transaction and checks again.
 func (s *Store) Check(ctx context.Context, opts store.CheckOptions) (*store.CheckReport, error) {
 	rep := &store.CheckReport{}
-	results, err := s.check(ctx, rep)
+	results, err := s.check(ctx, rep, opts.Progress, 0, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -79,12 +79,15 @@ func (s *Store) Check(ctx context.Context, opts store.CheckOptions) (*store.Chec
 	if !opts.Repair || rep.OK() {
 		return rep, nil
 	}
+	if opts.Progress != nil {
+		opts.Progress(store.CheckProgress{Check: "repair", Done: len(results), Total: 2 * len(results), Repairing: true})
+	}
 	repaired, err := s.repair(ctx, results)
 	if err != nil {
 		return rep, fmt.Errorf("collection %s: repair: %w", s.dir, err)
 	}
 	rep.Repaired = repaired
-	if rep.After, err = s.check(ctx, rep); err != nil {
+	if rep.After, err = s.check(ctx, rep, opts.Progress, len(results), 2); err != nil {
 		return rep, err
 	}
 	if rep.After == nil {
@@ -98,7 +101,10 @@ type namedCheck struct {
 	run  func(ctx context.Context, tx *sql.Tx, p *Problems) error
 }
 
-func (s *Store) check(ctx context.Context, rep *store.CheckReport) ([]store.CheckResult, error) {
+// check runs every check in one read transaction. progress, when set, hears
+// of each check as it starts, counted after done earlier ones out of passes
+// runs of all checks.
+func (s *Store) check(ctx context.Context, rep *store.CheckReport, progress func(store.CheckProgress), done, passes int) ([]store.CheckResult, error) {
 	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("collection %s: %w", s.dir, err)
@@ -111,7 +117,10 @@ func (s *Store) check(ctx context.Context, rep *store.CheckReport) ([]store.Chec
 		}})
 	}
 	var out []store.CheckResult
-	for _, c := range checks {
+	for i, c := range checks {
+		if progress != nil {
+			progress(store.CheckProgress{Check: c.name, Done: done + i, Total: passes * len(checks)})
+		}
 		p := &Problems{result: store.CheckResult{Name: c.name, Problems: []store.Problem{}}}
 		if err := c.run(ctx, tx, p); err != nil {
 			if ctx.Err() != nil {

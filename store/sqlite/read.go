@@ -37,6 +37,20 @@ func (s *Store) Document(ctx context.Context, source string) (store.DocumentInfo
 }
 
 // Documents lists all documents ordered by source.
+// Empty reports whether the collection holds no document, without listing
+// them (store.Emptier).
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	var one int
+	err := s.reader.QueryRowContext(ctx, `SELECT 1 FROM documents LIMIT 1`).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("collection %s: %w", s.dir, err)
+	}
+	return false, nil
+}
+
 func (s *Store) Documents(ctx context.Context) ([]store.DocumentInfo, error) {
 	rows, err := s.reader.QueryContext(ctx, `SELECT `+documentColumns+` FROM documents ORDER BY source`)
 	if err != nil {

@@ -136,6 +136,9 @@ const maxProblems = 50
 // commits.
 func (s *Store) Check(ctx context.Context, opts store.CheckOptions) (*store.CheckReport, error) {
 	rep := &store.CheckReport{}
+	if opts.Progress != nil {
+		opts.Progress(store.CheckProgress{Check: "schema and links", Total: 1})
+	}
 	checks, orphans, err := s.check(ctx, rep)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/distill-rag/distill/model"
 	"github.com/distill-rag/distill/model/remote"
@@ -36,7 +37,10 @@ func Load(ctx context.Context, u model.URI) (aws.Config, error) {
 	if p := u.Options.Get("profile"); p != "" {
 		opts = append(opts, config.WithSharedConfigProfile(p))
 	}
-	opts = append(opts, config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
+	opts = append(opts, config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
+		// The SDK's log lines (IMDS fallbacks) would interleave with the
+		// CLI's output; failures come back as errors instead.
+		config.WithLogger(logging.Nop{}))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return cfg, &model.URIError{URI: u.Raw, Reason: "AWS configuration: " + err.Error()}
