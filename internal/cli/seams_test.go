@@ -245,3 +245,24 @@ func TestCompareMarkdownListsSources(t *testing.T) {
 		t.Fatalf("markdown lists no sources:\n%s", out)
 	}
 }
+
+// TestFirstPDFSaysItPrepares: with a cold PDFium cache the first PDF
+// ingest says why it is slow; once compiled, it says nothing.
+func TestFirstPDFSaysItPrepares(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles PDFium into a fresh cache (seconds)")
+	}
+	r := newRunner(t)
+	dir := t.TempDir()
+	r.env = append(r.env, "DISTILL_CACHE_DIR="+filepath.Join(dir, "cache")) // the last value wins
+	db := filepath.Join(dir, "db")
+	first := testsupport.PDF(t, dir, "first.pdf", "First", "The quokka census counted 300 animals.")
+	_, stderr, code := r.run("--db", db, "ingest", first)
+	if code != 0 || !strings.Contains(stderr, "preparing the PDF reader (first run only") {
+		t.Fatalf("first PDF with a cold cache: exit %d\n%s", code, stderr)
+	}
+	second := testsupport.PDF(t, dir, "second.pdf", "Second", "The wombat census counted 40 animals.")
+	if _, stderr, code := r.run("--db", db, "ingest", second); code != 0 || strings.Contains(stderr, "preparing") {
+		t.Fatalf("second PDF with a warm cache: exit %d\n%s", code, stderr)
+	}
+}
