@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distill-rag/distill/internal/fence"
+
 	"github.com/distill-rag/distill"
 	"github.com/distill-rag/distill/compress"
 	"github.com/distill-rag/distill/demo"
@@ -27,7 +29,7 @@ func copyFirstSentence(prompt string) fakellm.Reply {
 	if strings.Contains(prompt, "YES / NO") {
 		return fakellm.Reply{Text: "Yes, although it does not mention everything."}
 	}
-	ctx := strings.TrimSpace(fakellm.Between(prompt, ">>>\n", "\n>>>"))
+	ctx := strings.TrimSpace(fencedText(prompt))
 	first, _, _ := strings.Cut(ctx, ". ")
 	return fakellm.Reply{Text: strings.Join(strings.Fields(first), "  ") + ".\nThis sentence is not in the source."}
 }
@@ -313,4 +315,12 @@ func BenchmarkTechniques(b *testing.B) {
 			b.ReportMetric(compressMS/n, "compress_ms/op")
 		})
 	}
+}
+
+// fencedText is the chunk a compression prompt fences.
+func fencedText(prompt string) string {
+	if b := fence.Blocks(prompt); len(b) > 0 {
+		return b[0]
+	}
+	return ""
 }

@@ -22,8 +22,7 @@ func extractOrAnswer(prompt string) string {
 	if !strings.Contains(prompt, "Copy out the parts of the context") {
 		return "Revenue grew 8% in 2022 [1]."
 	}
-	_, ctx, _ := strings.Cut(prompt, ">>>\n")
-	ctx, _, _ = strings.Cut(ctx, "\n>>>")
+	ctx := fencedText(prompt)
 	first, _, _ := strings.Cut(strings.TrimSpace(ctx), ". ")
 	return first + "."
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/distill-rag/distill/cost"
 	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/internal/fence"
 	"github.com/distill-rag/distill/model"
 )
 
@@ -63,14 +64,14 @@ func (p Prompt) Render(question string, contexts []document.Passage) string {
 	return strings.NewReplacer("{context}", FormatContexts(contexts), "{question}", question).Replace(text)
 }
 
-// FormatContexts numbers the contexts as the answer cites them:
-// "[1] (letter.pdf, page 2)\ntext".
+// FormatContexts numbers the contexts as the answer cites them,
+// "[1] (letter.pdf, page 2)\ntext", each with its file name inside a fence
+// that the documents cannot forge, after a notice to treat fenced text as
+// data (see package fence).
 func FormatContexts(contexts []document.Passage) string {
-	var b strings.Builder
+	blocks := make([]string, len(contexts))
 	for i, c := range contexts {
-		if i > 0 {
-			b.WriteString("\n\n")
-		}
+		var b strings.Builder
 		fmt.Fprintf(&b, "[%d]", i+1)
 		if src := sourceName(c.Source); src != "" {
 			if c.Page > 0 {
@@ -81,6 +82,17 @@ func FormatContexts(contexts []document.Passage) string {
 		}
 		b.WriteString("\n")
 		b.WriteString(strings.TrimSpace(c.Text))
+		blocks[i] = b.String()
+	}
+	if len(blocks) == 0 {
+		return ""
+	}
+	tag := fence.Tag(blocks...)
+	var b strings.Builder
+	b.WriteString(fence.Notice(tag))
+	for _, block := range blocks {
+		b.WriteString("\n\n")
+		b.WriteString(fence.Wrap(tag, block))
 	}
 	return b.String()
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/distill-rag/distill/config"
+	"github.com/distill-rag/distill/internal/fence"
 	"github.com/distill-rag/distill/cost"
 	"github.com/distill-rag/distill/document"
 	"github.com/distill-rag/distill/model"
@@ -132,7 +133,7 @@ var errCapped = errors.New("answer capped")
 // ask sends one prompt.
 func (c *llmCaller) ask(ctx context.Context, question, chunk string) callResult {
 	var b strings.Builder
-	if err := c.Prompt.Execute(&b, promptData{Question: question, Context: chunk}); err != nil {
+	if err := c.Prompt.Execute(&b, promptData{Question: question, Context: fence.Text(chunk)}); err != nil {
 		return callResult{Err: err}
 	}
 	prompt := b.String()

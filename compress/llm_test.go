@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distill-rag/distill/internal/fence"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/distill-rag/distill/config"
@@ -67,7 +69,7 @@ func passages() []document.Passage {
 // byMarker answers by the first word of the context in the prompt.
 func byMarker(replies map[string]fakellm.Reply) fakellm.Script {
 	return func(prompt string) fakellm.Reply {
-		ctx := strings.TrimSpace(fakellm.Between(prompt, ">>>\n", "\n>>>"))
+		ctx := strings.TrimSpace(fencedText(prompt))
 		marker, _, _ := strings.Cut(ctx, ":")
 		if r, ok := replies[marker]; ok {
 			return r
@@ -427,7 +429,7 @@ func TestPromptFileIsUsed(t *testing.T) {
 	if _, _, err := c.Compress(context.Background(), "why?", passages()[:1]); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := fake.Requests()[0].Messages[0].Content, "QUESTION<why?> CONTEXT<"+passages()[0].Text+">"; got != want {
+	if got, want := fake.Requests()[0].Messages[0].Content, "QUESTION<why?> CONTEXT<"+fence.Text(passages()[0].Text)+">"; got != want {
 		t.Errorf("prompt = %q, want %q", got, want)
 	}
 }
@@ -445,3 +447,11 @@ func TestUnavailableSaysWhatIsMissing(t *testing.T) {
 }
 
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
+
+// fencedText is the chunk a compression prompt fences.
+func fencedText(prompt string) string {
+	if b := fence.Blocks(prompt); len(b) > 0 {
+		return b[0]
+	}
+	return ""
+}

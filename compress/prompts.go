@@ -3,7 +3,9 @@ package compress
 // The default prompts follow the study's LLM extractor and filter: one call
 // per retrieved chunk, the question and the chunk in the prompt. A stage's
 // prompt or prompt_file replaces them; both are Go templates that must
-// show {{.Question}} and {{.Context}}.
+// show {{.Question}} and {{.Context}}. The context arrives fenced: a notice
+// and the chunk between tag lines that the chunk cannot forge (see package
+// fence), so a document's text cannot pass for instructions.
 const (
 	// DefaultExtractPrompt asks for the relevant parts copied as they are,
 	// so they can be found in the chunk again, and for NO_OUTPUT when
@@ -12,9 +14,7 @@ const (
 
 > Question: {{.Question}}
 > Context:
->>>
 {{.Context}}
->>>
 Relevant parts, copied as is:`
 
 	// DefaultFilterPrompt asks for a bare YES or NO.
@@ -22,8 +22,6 @@ Relevant parts, copied as is:`
 
 > Question: {{.Question}}
 > Context:
->>>
 {{.Context}}
->>>
 > Relevant (YES / NO):`
 )
