@@ -68,7 +68,7 @@ func startPool(preparing func(string)) (pdfium.Pool, error) {
 		if preparing != nil && !holdsFiles(dir) {
 			preparing(PreparingPDF)
 		}
-		if err := os.MkdirAll(dir, 0o755); err == nil {
+		if err := os.MkdirAll(dir, 0o700); err == nil {
 			if cache, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
 				rc = rc.WithCompilationCache(cache)
 			}

@@ -169,7 +169,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		cfg.AllowPaths[i] = abs
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, started: time.Now(), metrics: newMetrics()}

@@ -222,7 +222,7 @@ func (u *upload) stage(name string, r io.Reader) error {
 		return err
 	}
 	p := filepath.Join(dir, base)
-	f, err := os.Create(p)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}

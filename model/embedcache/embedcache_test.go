@@ -2,7 +2,9 @@ package embedcache_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/distill-rag/distill/internal/testsupport/fakemodel"
@@ -49,5 +51,36 @@ func TestReembeddingPaysOnlyForNewTexts(t *testing.T) {
 	embed([]string{"a"}, model.ForQuery) // another purpose is another key
 	if srv.EmbedCalls() != 3 {
 		t.Errorf("a query embedding came from the document cache (%d calls)", srv.EmbedCalls())
+	}
+}
+
+// TestCacheIsPrivate: the cache file and its WAL are 0600 whatever the
+// umask, in a 0700 directory.
+func TestCacheIsPrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "distill")
+	path := filepath.Join(dir, "embeddings.db")
+	c, err := embedcache.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	srv := fakemodel.TEI(t, fakemodel.Dim(4))
+	emb, err := model.OpenEmbedder(context.Background(), srv.URI(""), model.WithEmbedCache(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := emb.Embed(context.Background(), []string{"a"}, model.ForDocuments); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("directory: %v %v", fi.Mode().Perm(), err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v (%v), want 0600", p, fi.Mode().Perm(), err)
+		}
 	}
 }

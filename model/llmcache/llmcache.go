@@ -47,7 +47,8 @@ type Cache struct {
 
 // Open opens (creating it if needed) the cache in dir.
 func Open(dir string) (*Cache, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Cached answers quote the documents: owner only.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("LLM cache: %w", err)
 	}
 	return &Cache{dir: dir}, nil
@@ -110,7 +111,7 @@ func (c *Cache) put(key string, e entry) error {
 		return err
 	}
 	p := c.path(key)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/distill-rag/distill/cost"
@@ -125,5 +126,39 @@ func TestDefaultDir(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", "/tmp/xdg")
 	if DefaultDir() != "/tmp/xdg/distill/llm" {
 		t.Errorf("DefaultDir = %q", DefaultDir())
+	}
+}
+
+// TestCacheIsPrivate: cached answers quote documents, so the cache's
+// directories are 0700 and its entries 0600 whatever the umask.
+func TestCacheIsPrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "cache")
+	c, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := fakellm.New(func(p string) fakellm.Reply { return fakellm.Reply{Text: "answer"} })
+	if _, err := c.Wrap(fake).Generate(context.Background(), req("q", f(0), 16)); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		n++
+		want := os.FileMode(0o600)
+		if fi.IsDir() {
+			want = 0o700
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
+		}
+		return nil
+	})
+	if n < 3 {
+		t.Fatalf("only %d paths checked: no entry written", n)
 	}
 }

@@ -77,6 +77,19 @@ func Open(ctx context.Context, dir string, opts store.Options) (store.Store, err
 	return OpenStore(ctx, dir, opts)
 }
 
+// createPrivate creates an empty file only its owner can read, unless it
+// exists (an existing collection keeps the mode it was given).
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 // OpenStore is Open returning the concrete type.
 func OpenStore(ctx context.Context, dir string, opts store.Options) (*Store, error) {
 	if dir == "" {
@@ -90,7 +103,9 @@ func OpenStore(ctx context.Context, dir string, opts store.Options) (*Store, err
 		if !opts.Create {
 			return nil, &store.CollectionError{Path: dir, Reason: "does not exist (ingest documents first, or check --db)"}
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		// A collection holds all of its documents' text: only its owner
+		// reads it (0700 here, 0600 for the files).
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, &store.CollectionError{Path: dir, Reason: err.Error()}
 		}
 	case err != nil:
@@ -106,6 +121,12 @@ func OpenStore(ctx context.Context, dir string, opts store.Options) (*Store, err
 			if !opts.Create {
 				return nil, &store.CollectionError{Path: dir, Reason: "is empty (ingest documents first, or check --db)"}
 			}
+		}
+	}
+	if opts.Create {
+		// SQLite gives its -wal and -shm files the database file's mode.
+		if err := createPrivate(dbPath); err != nil {
+			return nil, &store.CollectionError{Path: dir, Reason: err.Error()}
 		}
 	}
 	s := &Store{dir: dir}

@@ -328,7 +328,7 @@ func (s *Store) saveIndex(ctx context.Context, idx *vectorIndex) error {
 		Dim: idx.ix.Dim(), Seq: idx.seq, Count: idx.ix.Len()}
 	meta, _ := json.Marshal(h)
 	path := s.indexPath(idx.key)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.hnsw")
