@@ -14,9 +14,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/distill-rag/distill/config"
-	"github.com/distill-rag/distill/internal/fence"
 	"github.com/distill-rag/distill/cost"
 	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/internal/fence"
 	"github.com/distill-rag/distill/model"
 )
 
