@@ -136,7 +136,7 @@ Start with:  distill demo`,
 	root.AddCommand(a.reindexCmd())
 	root.AddCommand(a.migrateCmd())
 	root.AddCommand(a.healthcheckCmd())
-	root.AddCommand(a.infoCmd(), a.envCmd())
+	root.AddCommand(a.infoCmd(), a.envCmd(), a.cacheCmd())
 	root.AddCommand(a.mcpCmd())
 	// Help fits the terminal (80 columns when it is not one): flag
 	// descriptions wrap under their flag instead of running on.

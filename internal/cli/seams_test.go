@@ -266,3 +266,55 @@ func TestFirstPDFSaysItPrepares(t *testing.T) {
 		t.Fatalf("second PDF with a warm cache: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestCacheLsAndClear: cache ls counts what ingest cached, cache clear
+// empties the named cache only, and a bad DISTILL_CACHE_MAX names itself.
+func TestCacheLsAndClear(t *testing.T) {
+	r := newRunner(t)
+	dir := t.TempDir()
+	llmDir := filepath.Join(dir, "llm")
+	r.env = append(r.env, "DISTILL_EMBED_CACHE="+filepath.Join(dir, "e.db"), "DISTILL_CACHE="+llmDir, "DISTILL_CACHE_MAX=5MB")
+	testsupport.Write(t, filepath.Join(dir, "docs"), "a.txt", []byte("The quokka census counted 300 animals. The wombat census counted 40."))
+	r.ok("--db", filepath.Join(dir, "db"), "--embed", "hash:64", "ingest", filepath.Join(dir, "docs"))
+	testsupport.Write(t, filepath.Join(llmDir, "ab"), "ab12.json", []byte(`{"text":"cached"}`))
+
+	type usage struct {
+		Name    string
+		Entries int
+		Bytes   int64
+		Max     int64 `json:"max_bytes"`
+	}
+	ls := func() map[string]usage {
+		var out struct{ Caches []usage }
+		if err := json.Unmarshal([]byte(r.ok("cache", "ls", "--json")), &out); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]usage{}
+		for _, u := range out.Caches {
+			m[u.Name] = u
+		}
+		return m
+	}
+	got := ls()
+	if got["embeddings"].Entries == 0 || got["llm"].Entries != 1 || got["llm"].Max != 5_000_000 {
+		t.Fatalf("cache ls: %+v", got)
+	}
+	if out := r.ok("cache", "clear", "embeddings"); !strings.Contains(out, "cleared embeddings") {
+		t.Fatalf("cache clear embeddings:\n%s", out)
+	}
+	got = ls()
+	if got["embeddings"].Entries != 0 || got["llm"].Entries != 1 {
+		t.Fatalf("clear embeddings touched the wrong caches: %+v", got)
+	}
+	r.ok("cache", "clear", "llm")
+	if got := ls(); got["llm"].Entries != 0 {
+		t.Fatalf("llm cache not cleared: %+v", got)
+	}
+	if _, stderr, code := r.run("cache", "clear", "everything"); code == 0 || !strings.Contains(stderr, "everything") {
+		t.Fatalf("clear of an unknown cache: exit %d %s", code, stderr)
+	}
+	r.env = append(r.env, "DISTILL_CACHE_MAX=lots")
+	if _, stderr, code := r.run("cache", "ls"); code == 0 || !strings.Contains(stderr, `$DISTILL_CACHE_MAX="lots"`) {
+		t.Fatalf("bad DISTILL_CACHE_MAX: exit %d %s", code, stderr)
+	}
+}

@@ -17,10 +17,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"io/fs"
 	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/distill-rag/distill/cost"
+	"github.com/distill-rag/distill/envconfig"
 	"github.com/distill-rag/distill/model"
 )
 
@@ -43,15 +48,139 @@ func DefaultDir() string {
 // Cache is a directory of cached answers.
 type Cache struct {
 	dir string
+	max int64 // bytes; 0: no cap
+
+	mu      sync.Mutex
+	size    int64 // bytes of entries, as this process knows them
+	counted bool  // size has been counted from the directory
 }
 
-// Open opens (creating it if needed) the cache in dir.
+// Open opens (creating it if needed) the cache in dir, capped at
+// $DISTILL_CACHE_MAX (see envconfig.CacheMax).
 func Open(dir string) (*Cache, error) {
+	max, err := envconfig.CacheMax()
+	if err != nil {
+		return nil, err
+	}
+	return OpenMax(dir, max)
+}
+
+// OpenMax opens the cache in dir capped at max bytes (0: no cap). Past
+// the cap the least recently used entries are removed: a hit touches its
+// entry's modification time, and eviction removes the oldest until the
+// cache is at 90% of the cap. Several processes may share the cache; each
+// counts what it writes, so the cap holds to within what the others wrote
+// since it last counted.
+func OpenMax(dir string, max int64) (*Cache, error) {
 	// Cached answers quote the documents: owner only.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("LLM cache: %w", err)
 	}
-	return &Cache{dir: dir}, nil
+	return &Cache{dir: dir, max: max}, nil
+}
+
+// Usage is what a cache holds.
+type Usage struct {
+	Entries int
+	Bytes   int64
+}
+
+// entries lists the cache's entries, least recently used first.
+func (c *Cache) entries() ([]cachedFile, error) {
+	var files []cachedFile
+	err := filepath.WalkDir(c.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".json") {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil // removed meanwhile
+		}
+		files = append(files, cachedFile{p, info.Size(), info.ModTime()})
+		return nil
+	})
+	sort.Slice(files, func(i, j int) bool { return files[i].used.Before(files[j].used) })
+	return files, err
+}
+
+type cachedFile struct {
+	path string
+	size int64
+	used time.Time
+}
+
+// Usage counts the cache's entries and their bytes.
+func (c *Cache) Usage() (Usage, error) {
+	files, err := c.entries()
+	var u Usage
+	for _, f := range files {
+		u.Entries++
+		u.Bytes += f.size
+	}
+	return u, err
+}
+
+// Clear removes every entry.
+func (c *Cache) Clear() error {
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(c.dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	c.mu.Lock()
+	c.size, c.counted = 0, true
+	c.mu.Unlock()
+	return nil
+}
+
+// added counts n new bytes and evicts past the cap.
+func (c *Cache) added(n int64) error {
+	if c.max <= 0 {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.counted {
+		u, err := c.Usage()
+		if err != nil {
+			return err
+		}
+		c.size, c.counted = u.Bytes, true
+	} else {
+		c.size += n
+	}
+	if c.size <= c.max {
+		return nil
+	}
+	files, err := c.entries()
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, f := range files {
+		total += f.size
+	}
+	target := c.max / 10 * 9
+	for _, f := range files {
+		if total <= target {
+			break
+		}
+		if err := os.Remove(f.path); err == nil || errors.Is(err, fs.ErrNotExist) {
+			total -= f.size
+		}
+	}
+	c.size = total
+	return nil
 }
 
 // Dir is where the cache lives.
@@ -93,13 +222,19 @@ func (c *Cache) path(key string) string { return filepath.Join(c.dir, key[:2], k
 
 // get returns the entry for key; a missing or unreadable one is a miss.
 func (c *Cache) get(key string) (entry, bool) {
-	data, err := os.ReadFile(c.path(key))
+	p := c.path(key)
+	data, err := os.ReadFile(p)
 	if err != nil {
 		return entry{}, false
 	}
 	var e entry
 	if json.Unmarshal(data, &e) != nil {
 		return entry{}, false
+	}
+	if c.max > 0 {
+		// A hit is a use: eviction removes the least recently used.
+		now := time.Now()
+		_ = os.Chtimes(p, now, now)
 	}
 	return e, true
 }
@@ -128,7 +263,7 @@ func (c *Cache) put(key string, e entry) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	return nil
+	return c.added(int64(len(data)))
 }
 
 // cachedLLM answers cacheable requests from the cache. A hit reports

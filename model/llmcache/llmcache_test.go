@@ -3,11 +3,13 @@ package llmcache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/distill-rag/distill/cost"
 	"github.com/distill-rag/distill/internal/testsupport/fakellm"
@@ -160,5 +162,62 @@ func TestCacheIsPrivate(t *testing.T) {
 	})
 	if n < 3 {
 		t.Fatalf("only %d paths checked: no entry written", n)
+	}
+}
+
+// TestCacheEvictsLeastRecentlyUsed: past the cap the entries used longest
+// ago go, down to 90% of the cap; an entry read since stays.
+func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	dir := t.TempDir()
+	probe, err := OpenMax(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Repeat("x", 900)
+	if err := probe.put(Key("m", req("probe", f(0), 1)), entry{Text: text}); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := probe.Usage()
+	one := u.Bytes
+	probe.Clear()
+
+	c, err := OpenMax(dir, 10*one) // room for 10 entries
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Add(-time.Hour)
+	keys := make([]string, 10)
+	for i := range keys {
+		keys[i] = Key("m", req(fmt.Sprint("q", i), f(0), 1))
+		if err := c.put(keys[i], entry{Text: text}); err != nil {
+			t.Fatal(err)
+		}
+		// Spread the uses a second apart: the test must not depend on
+		// the file system's timestamp resolution.
+		at := base.Add(time.Duration(i) * time.Second)
+		os.Chtimes(c.path(keys[i]), at, at)
+	}
+	if u, _ := c.Usage(); u.Entries != 10 {
+		t.Fatalf("%d entries under the cap, want 10", u.Entries)
+	}
+	if _, ok := c.get(keys[0]); !ok { // q0 is now the most recently used
+		t.Fatal("q0 missing")
+	}
+	if err := c.put(Key("m", req("q10", f(0), 1)), entry{Text: text}); err != nil {
+		t.Fatal(err)
+	}
+	u, err = c.Usage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Bytes > 9*one || u.Entries != 9 {
+		t.Fatalf("after eviction %d entries, %d bytes; want 9 entries within 90%% of the cap (%d)", u.Entries, u.Bytes, 9*one)
+	}
+	for i, k := range keys {
+		_, err := os.Stat(c.path(k))
+		gone := errors.Is(err, os.ErrNotExist)
+		if wantGone := i == 1 || i == 2; gone != wantGone {
+			t.Errorf("q%d: gone=%v, want %v (q1 and q2 were the least recently used)", i, gone, wantGone)
+		}
 	}
 }
