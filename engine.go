@@ -42,6 +42,10 @@ type Options struct {
 	NoCache bool
 	// CacheDir is where the LLM cache lives; empty means llmcache.DefaultDir().
 	CacheDir string
+	// ReadOnly opens the collection for reading only: every write fails
+	// with a *store.ReadOnlyError. The embedded store also opens read-only
+	// by itself when it cannot write where the collection is.
+	ReadOnly bool
 }
 
 // Models are model URIs, e.g. "ollama:mixtral" or "sagemaker:bge-large".
@@ -111,7 +115,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		}
 	}
 	db := StoreURI(opts, cfg)
-	st, err := store.Open(ctx, db, store.Options{Create: opts.Create, Splits: cfg.Splits})
+	st, err := store.Open(ctx, db, store.Options{Create: opts.Create && !opts.ReadOnly, Splits: cfg.Splits, ReadOnly: opts.ReadOnly})
 	if err != nil {
 		return nil, err
 	}

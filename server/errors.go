@@ -15,6 +15,7 @@ import (
 	"github.com/distill-rag/distill"
 	"github.com/distill-rag/distill/compress"
 	"github.com/distill-rag/distill/loader"
+	"github.com/distill-rag/distill/store"
 	"github.com/distill-rag/distill/model"
 )
 
@@ -84,7 +85,10 @@ func classify(err error) *apiError {
 	var de *deletedError
 	var sbe *slowBodyError
 	var me *model.Error
+	var roe *store.ReadOnlyError
 	switch {
+	case errors.As(err, &roe):
+		return &apiError{Status: http.StatusForbidden, Type: typePermission, Code: "read_only", Message: roe.Error()}
 	case errors.As(err, &sbe):
 		return &apiError{Status: http.StatusRequestTimeout, Type: typeTimeout, Code: "body_too_slow", Message: sbe.Error()}
 	case errors.As(err, &de):

@@ -22,6 +22,7 @@ type route struct {
 	public  bool // served without an API key
 	upload  bool // a document upload: MaxUpload and UploadTimeout apply
 	openai  bool // errors in OpenAI's shape (the same JSON, with param and code)
+	writes  bool // changes collections: refused by a read-only server
 }
 
 func (s *Server) routeTable() []route {
@@ -34,13 +35,13 @@ func (s *Server) routeTable() []route {
 
 		{Method: "GET", Path: "/v1/techniques", handler: s.listTechniques},
 		{Method: "GET", Path: "/v1/collections", handler: s.listCollections},
-		{Method: "POST", Path: "/v1/collections", handler: s.createCollection},
+		{Method: "POST", Path: "/v1/collections", handler: s.createCollection, writes: true},
 		{Method: "GET", Path: "/v1/collections/{collection}", handler: s.getCollection},
-		{Method: "DELETE", Path: "/v1/collections/{collection}", handler: s.deleteCollection},
+		{Method: "DELETE", Path: "/v1/collections/{collection}", handler: s.deleteCollection, writes: true},
 		{Method: "GET", Path: "/v1/collections/{collection}/documents", handler: s.listDocuments},
-		{Method: "POST", Path: "/v1/collections/{collection}/documents", handler: s.addDocuments, upload: true},
+		{Method: "POST", Path: "/v1/collections/{collection}/documents", handler: s.addDocuments, upload: true, writes: true},
 		{Method: "GET", Path: "/v1/collections/{collection}/documents/{doc_id}", handler: s.getDocument},
-		{Method: "DELETE", Path: "/v1/collections/{collection}/documents/{doc_id}", handler: s.deleteDocument},
+		{Method: "DELETE", Path: "/v1/collections/{collection}/documents/{doc_id}", handler: s.deleteDocument, writes: true},
 		{Method: "GET", Path: "/v1/collections/{collection}/documents/{doc_id}/pages/{page}", handler: s.getPage},
 		{Method: "POST", Path: "/v1/collections/{collection}/ask", handler: s.ask},
 		{Method: "POST", Path: "/v1/collections/{collection}/compare", handler: s.compare},
@@ -110,6 +111,11 @@ func (s *Server) wrap(rt route, label, allow string) http.Handler {
 		if !rt.public && !s.authorized(r) {
 			s.writeError(rec, r, &apiError{Status: http.StatusUnauthorized, Type: typeAuthentication,
 				Message: "missing or wrong API key: send it as Authorization: Bearer KEY", Code: "invalid_api_key"})
+			return
+		}
+		if rt.writes && s.cfg.ReadOnly {
+			s.writeError(rec, r, &apiError{Status: http.StatusForbidden, Type: typePermission, Code: "read_only",
+				Message: "the server is read-only (serve --read-only): collections can be searched but not changed"})
 			return
 		}
 		limit := limit

@@ -23,6 +23,7 @@ import (
 	"github.com/distill-rag/distill"
 	"github.com/distill-rag/distill/config"
 	"github.com/distill-rag/distill/eval"
+	"github.com/distill-rag/distill/store"
 )
 
 // Config is how a server runs. Zero fields take the defaults below.
@@ -49,6 +50,9 @@ type Config struct {
 	// without API keys; it then answers Host headers that are IP addresses
 	// too (names other than localhost stay refused).
 	InsecureNoKey bool
+	// ReadOnly opens every collection read-only and refuses the routes
+	// that change them (403 read_only).
+	ReadOnly bool
 	// MaxBody limits JSON request bodies; MaxUpload limits document uploads.
 	MaxBody   int64
 	MaxUpload int64
@@ -169,7 +173,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		cfg.AllowPaths[i] = abs
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if cfg.ReadOnly {
+		if cfg.MCPAllowWrites {
+			return nil, errors.New("a read-only server offers no MCP tools that write: drop one of the two settings")
+		}
+	} else if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, started: time.Now(), metrics: newMetrics()}
@@ -193,6 +201,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.judge = j
 	}
 	if !s.cols.exists(cfg.DefaultCollection) {
+		if cfg.ReadOnly {
+			return nil, &store.CollectionError{Path: filepath.Join(cfg.DataDir, cfg.DefaultCollection), Reason: "does not exist, and a read-only server creates nothing"}
+		}
 		if err := s.cols.create(ctx, cfg.DefaultCollection); err != nil {
 			return nil, err
 		}
@@ -218,8 +229,8 @@ func setDefault[T comparable](v *T, def T) {
 }
 
 func (s *Server) openEngine(ctx context.Context, dir string, create bool) (*distill.Engine, error) {
-	return distill.Open(ctx, distill.Options{DB: dir, Create: create, Config: s.cfg.Config, Models: s.cfg.Models,
-		NoCache: s.cfg.NoCache, CacheDir: s.cfg.CacheDir})
+	return distill.Open(ctx, distill.Options{DB: dir, Create: create && !s.cfg.ReadOnly, Config: s.cfg.Config, Models: s.cfg.Models,
+		NoCache: s.cfg.NoCache, CacheDir: s.cfg.CacheDir, ReadOnly: s.cfg.ReadOnly})
 }
 
 // Handler returns the server's HTTP handler.

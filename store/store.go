@@ -198,10 +198,29 @@ type CollectionError struct {
 
 func (e *CollectionError) Error() string { return fmt.Sprintf("collection %s: %s", e.Path, e.Reason) }
 
+// ReadOnlyError is a write to a collection that is open read-only: on a
+// read-only file system, without write permission, or opened read-only on
+// purpose. Reads still work.
+type ReadOnlyError struct {
+	Collection string
+	Reason     string // why it is read-only, or what needs write access
+}
+
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("collection %s is read-only (%s): it can be searched but not changed", e.Collection, e.Reason)
+}
+
+// UserError marks it as a condition the message explains.
+func (e *ReadOnlyError) UserError() {}
+
 // Options are what an opener needs besides the URI.
 type Options struct {
 	// Create makes a new, empty collection when none exists.
 	Create bool
+	// ReadOnly opens the collection for reading only; every write fails
+	// with a *ReadOnlyError. A store also opens read-only by itself when
+	// it cannot write where the collection is.
+	ReadOnly bool
 	// Splits are recorded in a new collection.
 	Splits []Split
 }

@@ -318,3 +318,33 @@ func TestCacheLsAndClear(t *testing.T) {
 		t.Fatalf("bad DISTILL_CACHE_MAX: exit %d %s", code, stderr)
 	}
 }
+
+// TestReadOnlyCollectionCLI: on a collection the user cannot write, the
+// reading commands work and the writing ones say it is read-only.
+func TestReadOnlyCollectionCLI(t *testing.T) {
+	r := newRunner(t)
+	dir := t.TempDir()
+	db, docs := smallCollection(t, r, dir, 2)
+	testsupport.ReadOnly(t, db)
+	for _, args := range [][]string{
+		{"ask", "quokka census of district 1"},
+		{"compare", "--techniques", "regular", "quokka census"},
+		{"ls"},
+		{"check"},
+		{"info"},
+	} {
+		if _, stderr, code := r.run(append([]string{"--db", db}, args...)...); code != 0 {
+			t.Errorf("%v on a read-only collection: exit %d\n%s", args, code, stderr)
+		}
+	}
+	testsupport.Write(t, docs, "new.txt", []byte("The wombat census counted 40 animals."))
+	for _, args := range [][]string{{"ingest", docs}, {"rm", "--yes", docs}} {
+		out, stderr, code := r.run(append([]string{"--db", db}, args...)...)
+		if code == 0 || !strings.Contains(stderr, "is read-only") {
+			t.Errorf("%v on a read-only collection: exit %d\n%s%s", args, code, out, stderr)
+		}
+	}
+	if n := documentCount(t, r, db); n != 2 {
+		t.Fatalf("%d documents after refused writes, want 2", n)
+	}
+}

@@ -41,6 +41,7 @@ func (a *app) serveCmd() *cobra.Command {
 		judge       string
 		judgePrompt string
 		mcpWrites   bool
+		readOnly    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:8080]",
@@ -122,7 +123,7 @@ them; a keyless server answers only loopback Host names.`,
 				MaxInFlight: maxInFlight, BodyTimeout: bodyTimeout, BodyMinRate: bodyMinRate, MaxJobs: maxJobs,
 				RequestTimeout: reqTimeout, ShutdownTimeout: stopTimeout, Log: log,
 				Judge: judge, JudgePrompts: judgePrompt,
-				MCPAllowWrites: mcpWrites, Version: version(),
+				MCPAllowWrites: mcpWrites, Version: version(), ReadOnly: readOnly,
 			})
 			if err != nil {
 				return err
@@ -167,6 +168,7 @@ them; a keyless server answers only loopback Host names.`,
 	f.StringVar(&judge, "judge", "", "LLM URI that rates answers when POST .../eval asks for it (judge=true)")
 	f.StringVar(&judgePrompt, "judge-prompts", "", "YAML file replacing the judge's prompts (keys: statements, verdicts, questions)")
 	f.BoolVar(&quiet, "quiet", false, "log only warnings and errors, not each request")
+	f.BoolVar(&readOnly, "read-only", false, "open every collection read-only and refuse the requests that change them (403 read_only)")
 	f.BoolVar(&mcpWrites, "mcp-allow-writes", false, "offer the MCP tools that change a collection (ingest_text, remove_document) at /mcp")
 	return cmd
 }

@@ -62,6 +62,9 @@ func (b *bulkState) wrote(split string, first int64) (mergeScope, bool) {
 // within a run loses nothing: unmerged segments are as durable as merged
 // ones, and later writes merge them by the tiered policy.
 func (s *Store) BeginBulk(ctx context.Context) (end func(context.Context) error, err error) {
+	if s.readOnly != "" { // nothing will be written: each write says why
+		return func(context.Context) error { return nil }, nil
+	}
 	var next int64
 	err = s.reader.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'chunks'), 0) + 1`).Scan(&next)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -79,6 +79,9 @@ func (s *Store) Check(ctx context.Context, opts store.CheckOptions) (*store.Chec
 	if !opts.Repair || rep.OK() {
 		return rep, nil
 	}
+	if err := s.refuseWrite(); err != nil {
+		return rep, err
+	}
 	if opts.Progress != nil {
 		opts.Progress(store.CheckProgress{Check: "repair", Done: len(results), Total: 2 * len(results), Repairing: true})
 	}

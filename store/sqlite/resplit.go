@@ -26,6 +26,9 @@ import (
 // resplit is pending. Documents are then rewritten with Begin, and
 // FinishResplit ends the run.
 func (s *Store) StartResplit(ctx context.Context, target []store.Split) ([]string, error) {
+	if err := s.refuseWrite(); err != nil {
+		return nil, err
+	}
 	if len(target) == 0 {
 		return nil, fmt.Errorf("collection %s: change splits: no splits given", s.dir)
 	}
@@ -89,6 +92,9 @@ func (s *Store) StartResplit(ctx context.Context, target []store.Split) ([]strin
 // FinishResplit ends a resplit once no document is left with the old
 // splits; with some left it fails, naming how many.
 func (s *Store) FinishResplit(ctx context.Context) error {
+	if err := s.refuseWrite(); err != nil {
+		return err
+	}
 	err := withRetry(ctx, func() error {
 		tx, err := s.writer.BeginTx(ctx, nil)
 		if err != nil {

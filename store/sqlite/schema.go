@@ -196,6 +196,9 @@ func (s *Store) migrate(ctx context.Context, opts store.Options) error {
 	if done, err := s.loadCurrent(ctx); done || err != nil {
 		return err
 	}
+	if s.readOnly != "" {
+		return &store.ReadOnlyError{Collection: s.dir, Reason: s.readOnly + "; its schema is older than this distill's and must be upgraded once with write access"}
+	}
 	return withRetry(ctx, func() error {
 		// One connection for the whole migration, so that the foreign
 		// keys setting holds for the transaction (it cannot change inside

@@ -64,6 +64,18 @@ type Store struct {
 	ckpt *checkpointer
 
 	bulk bulkState
+
+	// readOnly says why the collection is open read-only ("" when it is
+	// not): both handles are then read-only and every write is refused.
+	readOnly string
+}
+
+// refuseWrite is the error of every write to a read-only collection.
+func (s *Store) refuseWrite() error {
+	if s.readOnly == "" {
+		return nil
+	}
+	return &store.ReadOnlyError{Collection: s.dir, Reason: s.readOnly}
 }
 
 var (
@@ -123,6 +135,18 @@ func OpenStore(ctx context.Context, dir string, opts store.Options) (*Store, err
 			}
 		}
 	}
+	readOnly := ""
+	if opts.ReadOnly {
+		readOnly = "opened read-only"
+	} else if why := notWritable(dir, dbPath); why != "" {
+		readOnly = why
+	}
+	if readOnly != "" {
+		if _, err := os.Stat(dbPath); err != nil {
+			return nil, &store.CollectionError{Path: dir, Reason: "cannot be created: " + readOnly}
+		}
+		return openReadOnly(ctx, dir, dbPath, readOnly, opts)
+	}
 	if opts.Create {
 		// SQLite gives its -wal and -shm files the database file's mode.
 		if err := createPrivate(dbPath); err != nil {
@@ -150,8 +174,51 @@ func OpenStore(ctx context.Context, dir string, opts store.Options) (*Store, err
 	return s, nil
 }
 
-func openDB(path string, write bool) (*sql.DB, error) {
+// openReadOnly opens both handles read-only. A WAL database can be read
+// that way when its -wal and -shm files exist or can be made; on a
+// read-only file system after a clean close neither exists, and only an
+// immutable open (no locks, no WAL) reads it, which is right there since
+// nothing can write to it.
+func openReadOnly(ctx context.Context, dir, dbPath, why string, opts store.Options) (*Store, error) {
+	var firstErr error
+	for _, mode := range []string{"ro", "immutable"} {
+		s := &Store{dir: dir, readOnly: why}
+		var err error
+		if s.writer, err = openDBMode(dbPath, true, mode); err != nil {
+			return nil, err
+		}
+		if s.reader, err = openDBMode(dbPath, false, mode); err != nil {
+			s.writer.Close()
+			return nil, err
+		}
+		if err = s.migrate(ctx, opts); err == nil {
+			return s, nil
+		}
+		s.closeHandles()
+		var roErr *store.ReadOnlyError
+		if errors.As(err, &roErr) {
+			return nil, err
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, firstErr
+}
+
+func openDB(path string, write bool) (*sql.DB, error) { return openDBMode(path, write, "") }
+
+// openDBMode opens path; mode "ro" opens it read-only and "immutable"
+// read-only without locks or WAL.
+func openDBMode(path string, write bool, mode string) (*sql.DB, error) {
 	q := url.Values{}
+	switch mode {
+	case "ro":
+		q.Set("mode", "ro")
+	case "immutable":
+		q.Set("mode", "ro")
+		q.Set("immutable", "1")
+	}
 	// The driver runs the _pragma list (sorted by name) before the named
 	// settings below, so page_size comes before journal_mode: a page size
 	// only takes effect while the database is new, before it turns to WAL.
@@ -162,7 +229,7 @@ func openDB(path string, write bool) (*sql.DB, error) {
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_foreign_keys", "1")
-	if write {
+	if write && mode == "" {
 		q.Set("_txlock", "immediate")
 		// A document's writes fit in the cache, so pages are not spilled to
 		// the WAL mid-transaction and written again.
@@ -254,7 +321,7 @@ func (s *Store) Dir() string { return s.dir }
 // database. An index that cannot be saved is only slower to open next
 // time: it is replayed or rebuilt from the stored vectors.
 func (s *Store) Close() error {
-	if s.reader != nil && s.writer != nil {
+	if s.reader != nil && s.writer != nil && s.readOnly == "" {
 		if err := s.SyncIndexes(context.Background()); err != nil {
 			slog.Warn("vector index not saved; it will be rebuilt when next needed", "collection", s.dir, "err", err)
 		}
@@ -266,6 +333,9 @@ func (s *Store) Close() error {
 // its WAL and shared-memory files, and its vector index files. Anything
 // else in the directory stays, and so does the directory then.
 func (s *Store) Destroy(ctx context.Context) error {
+	if err := s.refuseWrite(); err != nil {
+		return err
+	}
 	if err := s.closeHandles(); err != nil {
 		return fmt.Errorf("collection %s: destroy: %w", s.dir, err)
 	}

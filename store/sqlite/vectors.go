@@ -238,6 +238,9 @@ func (s *Store) Unembedded(ctx context.Context, model string, after int64, limit
 
 // PutVectors stores vectors from model for existing chunks.
 func (s *Store) PutVectors(ctx context.Context, model string, vecs []store.ChunkVector) error {
+	if err := s.refuseWrite(); err != nil {
+		return err
+	}
 	if len(vecs) == 0 {
 		return nil
 	}
@@ -286,6 +289,9 @@ func (s *Store) PutVectors(ctx context.Context, model string, vecs []store.Chunk
 
 // ActivateEmbedding switches the collection to model.
 func (s *Store) ActivateEmbedding(ctx context.Context, model string) (store.Embedding, error) {
+	if err := s.refuseWrite(); err != nil {
+		return store.Embedding{}, err
+	}
 	var emb, old *embeddingRow
 	err := withRetry(ctx, func() error {
 		tx, err := s.writer.BeginTx(ctx, nil)

@@ -320,6 +320,9 @@ func (s *Store) replayLog(ctx context.Context, tx *sql.Tx, idx *vectorIndex) (bo
 // saveIndex writes the index file atomically: a temporary file, synced,
 // then renamed over the old one.
 func (s *Store) saveIndex(ctx context.Context, idx *vectorIndex) error {
+	if s.readOnly != "" {
+		return nil // kept in memory for this process
+	}
 	collection, err := s.collectionID(ctx, s.reader)
 	if err != nil {
 		return err

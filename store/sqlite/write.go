@@ -114,12 +114,18 @@ func (seg *segmentBuilder) seal() {
 // deleted in the same transaction as the new one is written, so readers see
 // either the old version or the new one, never both and never a mix.
 func (s *Store) Begin(ctx context.Context, doc document.Document) (store.DocumentWriter, error) {
+	if err := s.refuseWrite(); err != nil {
+		return nil, err
+	}
 	return s.begin(ctx, doc, "")
 }
 
 // BeginVectors is Begin for a document whose searched chunks carry vectors
 // from model.
 func (s *Store) BeginVectors(ctx context.Context, doc document.Document, model string) (store.DocumentWriter, error) {
+	if err := s.refuseWrite(); err != nil {
+		return nil, err
+	}
 	if model == "" {
 		return nil, fmt.Errorf("collection %s: write %s: no embedding model named", s.dir, doc.Source)
 	}
@@ -607,6 +613,9 @@ func deleteDocument(ctx context.Context, tx *sql.Tx, docRow int64, touched map[s
 
 // Delete removes documents by id.
 func (s *Store) Delete(ctx context.Context, docIDs ...string) (int, error) {
+	if err := s.refuseWrite(); err != nil {
+		return 0, err
+	}
 	if len(docIDs) == 0 {
 		return 0, nil
 	}
