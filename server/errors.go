@@ -15,8 +15,8 @@ import (
 	"github.com/distill-rag/distill"
 	"github.com/distill-rag/distill/compress"
 	"github.com/distill-rag/distill/loader"
-	"github.com/distill-rag/distill/store"
 	"github.com/distill-rag/distill/model"
+	"github.com/distill-rag/distill/store"
 )
 
 // Error types, as OpenAI names them where it has a name for them.
