@@ -216,22 +216,39 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, eng *distill
 		return chatCompletion{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
 			Choices: []chatChoice{{Delta: delta, FinishReason: finish}}}
 	}
+	// The stream (200) starts with the answer's first token, so that a
+	// failure before it, such as a rate-limited or unavailable model
+	// provider, is an answer with its own status and Retry-After.
 	empty := ""
-	if ev.event("", chunk(&chatOut{Role: "assistant", Content: &empty}, nil)) != nil {
-		return
+	send := func(delta *chatOut) error {
+		if !ev.started {
+			if err := ev.event("", chunk(&chatOut{Role: "assistant", Content: &empty}, nil)); err != nil {
+				return err
+			}
+		}
+		return ev.event("", chunk(delta, nil))
 	}
 	question, stage, err := eng.Condense(r.Context(), turns)
 	var res *distill.Result
 	if err == nil {
 		res, err = askStream(r.Context(), eng, question, tech, func(tok string) error {
-			return ev.event("", chunk(&chatOut{Content: &tok}, nil))
+			return send(&chatOut{Content: &tok})
 		})
+	}
+	if err != nil && !ev.started {
+		s.writeError(w, r, chatError(err))
+		return
 	}
 	if err != nil {
 		if r.Context().Err() == nil || classify(err).Status == http.StatusGatewayTimeout {
 			ev.event("", errorJSON(classify(err)))
 		}
 		return
+	}
+	if !ev.started { // an empty answer still opens with the role chunk
+		if ev.event("", chunk(&chatOut{Role: "assistant", Content: &empty}, nil)) != nil {
+			return
+		}
 	}
 	if stage != nil {
 		res.AddStage(*stage)

@@ -33,6 +33,7 @@ func TestUpstreamFailuresKeepTheirStatus(t *testing.T) {
 		{"ask", "/v1/collections/default/ask", `{"question": "What did Alpha Widgets acquire in 2022?", "technique": "regular"}`},
 		{"ask stream, failing before its first token", "/v1/collections/default/ask", `{"question": "What did Alpha Widgets acquire in 2022?", "technique": "regular", "stream": true}`},
 		{"chat", "/v1/chat/completions", `{"model": "regular", "messages": [{"role": "user", "content": "What did Alpha Widgets acquire in 2022?"}]}`},
+		{"chat stream, failing before its first token", "/v1/chat/completions", `{"model": "regular", "stream": true, "messages": [{"role": "user", "content": "What did Alpha Widgets acquire in 2022?"}]}`},
 	}
 	for _, tt := range tests {
 		for _, rt := range routes {
