@@ -88,7 +88,9 @@ func TestFilteredSearchIsTheFilteredRanking(t *testing.T) {
 		filtered func(f *store.Filter) ([]document.Passage, error)
 	}{
 		{"bm25", func() ([]document.Passage, error) { return s.SearchText(ctx, "chunks", query, 100) },
-			func(f *store.Filter) ([]document.Passage, error) { return s.SearchTextFiltered(ctx, "chunks", query, k, f) }},
+			func(f *store.Filter) ([]document.Passage, error) {
+				return s.SearchTextFiltered(ctx, "chunks", query, k, f)
+			}},
 		{"dense-flat", func() ([]document.Passage, error) { return s.SearchVectorExact(ctx, "chunks", embed(query), 100) },
 			func(f *store.Filter) ([]document.Passage, error) {
 				return s.SearchVectorFiltered(ctx, "chunks", embed(query), k, f)
