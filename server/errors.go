@@ -16,6 +16,7 @@ import (
 	"github.com/distill-rag/distill/compress"
 	"github.com/distill-rag/distill/loader"
 	"github.com/distill-rag/distill/model"
+	"github.com/distill-rag/distill/store"
 )
 
 // Error types, as OpenAI names them where it has a name for them.
@@ -84,7 +85,13 @@ func classify(err error) *apiError {
 	var de *deletedError
 	var sbe *slowBodyError
 	var me *model.Error
+	var fe *store.FilterError
+	var nfe *store.NoFilterError
 	switch {
+	case errors.As(err, &fe):
+		return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: fe.Error(), Param: "where", Code: "invalid_filter"}
+	case errors.As(err, &nfe):
+		return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: nfe.Error(), Param: "where", Code: "invalid_filter"}
 	case errors.As(err, &sbe):
 		return &apiError{Status: http.StatusRequestTimeout, Type: typeTimeout, Code: "body_too_slow", Message: sbe.Error()}
 	case errors.As(err, &de):
