@@ -65,7 +65,9 @@ func TestAskCompareWhere(t *testing.T) {
 		{"/v1/collections/default/eval?where=" + url.QueryEscape("page=x"), `{"question": "q", "answers": ["a"]}`, `key \"page\" is a number`},
 	} {
 		r := e.do("POST", tc.path, tc.body)
-		var body struct{ Error struct{ Code, Param, Message string } }
+		var body struct {
+			Error struct{ Code, Param, Message string }
+		}
 		json.Unmarshal(r.body, &body)
 		if r.status != 400 || body.Error.Code != "invalid_filter" || body.Error.Param != "where" || !strings.Contains(string(r.body), tc.want) {
 			t.Errorf("%s %v: %d %s, want 400 invalid_filter with %s", tc.path, tc.body, r.status, r.body, tc.want)
