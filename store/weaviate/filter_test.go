@@ -26,8 +26,12 @@ func TestFilteredSearch(t *testing.T) {
 	const k = 5
 	query := "zeppelin quarterly revenue customers"
 	searches := map[string]func(f *store.Filter) ([]document.Passage, error){
-		"bm25":  func(f *store.Filter) ([]document.Passage, error) { return w.SearchTextFiltered(ctx, "chunks", query, k, f) },
-		"dense": func(f *store.Filter) ([]document.Passage, error) { return w.SearchVectorFiltered(ctx, "chunks", embed(query), k, f) },
+		"bm25": func(f *store.Filter) ([]document.Passage, error) {
+			return w.SearchTextFiltered(ctx, "chunks", query, k, f)
+		},
+		"dense": func(f *store.Filter) ([]document.Passage, error) {
+			return w.SearchVectorFiltered(ctx, "chunks", embed(query), k, f)
+		},
 	}
 	for name, search := range searches {
 		all, err := search(nil)
