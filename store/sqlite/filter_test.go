@@ -156,3 +156,52 @@ func TestFilterUnknownKeyIsAnError(t *testing.T) {
 		t.Fatalf("dense: %v, want a FilterError naming colour", err)
 	}
 }
+
+// TestFilterSeesDocumentChanges checks that the cached documents follow
+// replacements and deletions.
+func TestFilterSeesDocumentChanges(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, filepath.Join(t.TempDir(), "c"))
+	defer s.Close()
+	embed := embedText(32)
+	filterCorpus(t, s, embed)
+	f, _ := store.ParseFilter([]string{"year=2020"})
+	count := func() int {
+		t.Helper()
+		ps, err := s.SearchTextFiltered(ctx, "chunks", "lantern", 10, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ps)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("year=2020: %d chunks, want 3", n)
+	}
+	// Replace the 2020 report with one of 2030.
+	source := "reports/2020/annual.txt"
+	doc := document.Document{ID: document.IDFor(source), Source: source, Type: "text", Hash: "new", Meta: map[string]string{"year": "2030"}}
+	w, err := s.BeginVectors(ctx, doc, "toy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "lantern lantern"
+	if err := w.AddPage(ctx, document.Page{Number: 1, Text: text}, []store.Chunk{{Split: "parents", End: len(text), Parent: -1}, {Split: "chunks", End: len(text), Parent: 0, Vector: embed(text)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("after the replacement, year=2020: %d chunks, want 0", n)
+	}
+	f, _ = store.ParseFilter([]string{"year=2030"})
+	if n := count(); n != 1 {
+		t.Fatalf("year=2030: %d chunks, want 1", n)
+	}
+	if _, err := s.Delete(ctx, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("after the deletion, year=2030: %d chunks, want 0", n)
+	}
+}

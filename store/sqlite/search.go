@@ -54,7 +54,7 @@ func (s *Store) searchTextWhere(ctx context.Context, split, query string, k int,
 	defer tx.Rollback()
 	var allow *chunkSet
 	if !f.Empty() {
-		if allow, err = allowedChunks(ctx, tx, split, f); err != nil {
+		if allow, err = s.allowedChunks(ctx, tx, split, f); err != nil {
 			var fe *store.FilterError
 			if errors.As(err, &fe) {
 				return nil, err

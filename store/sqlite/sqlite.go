@@ -64,6 +64,10 @@ type Store struct {
 	ckpt *checkpointer
 
 	bulk bulkState
+
+	// filterDocs caches the documents filters are matched against; see
+	// filterDocuments.
+	filterDocs atomic.Pointer[docSnapshot]
 }
 
 var (

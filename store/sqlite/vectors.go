@@ -466,7 +466,7 @@ func (s *Store) searchVector(ctx context.Context, split string, vec []float32, k
 	switch {
 	case !f.Empty():
 		var allow *chunkSet
-		if allow, err = allowedChunks(ctx, tx, split, f); err != nil {
+		if allow, err = s.allowedChunks(ctx, tx, split, f); err != nil {
 			var fe *store.FilterError
 			if errors.As(err, &fe) {
 				return nil, err
