@@ -86,7 +86,9 @@ func BenchmarkFilteredSearch(b *testing.B) {
 		run  func(i int) ([]document.Passage, error)
 	}{
 		{"bm25/all", func(i int) ([]document.Passage, error) { return s.SearchText(ctx, "chunks", queries[i%64], k) }},
-		{"bm25/1pct", func(i int) ([]document.Passage, error) { return s.SearchTextFiltered(ctx, "chunks", queries[i%64], k, one) }},
+		{"bm25/1pct", func(i int) ([]document.Passage, error) {
+			return s.SearchTextFiltered(ctx, "chunks", queries[i%64], k, one)
+		}},
 		{"dense/all", func(i int) ([]document.Passage, error) { return s.SearchVector(ctx, "chunks", qvecs[i%64], k) }},
 		{"dense/1pct", func(i int) ([]document.Passage, error) {
 			return s.SearchVectorFiltered(ctx, "chunks", qvecs[i%64], k, one)
