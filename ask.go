@@ -45,7 +45,11 @@ type Stats struct {
 }
 
 // Ask answers question with the named technique.
-func (e *Engine) Ask(ctx context.Context, question, techniqueName string) (*Result, error) {
+func (e *Engine) Ask(ctx context.Context, question, techniqueName string, opts ...QueryOption) (*Result, error) {
+	ctx, err := e.queryContext(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
 	question = strings.TrimSpace(question)
 	if question == "" {
 		return nil, ErrEmptyQuestion
@@ -60,7 +64,11 @@ func (e *Engine) Ask(ctx context.Context, question, techniqueName string) (*Resu
 // AskStream answers like Ask and passes the answer's text to onToken as it
 // is written (an LLM's tokens as they arrive; an extractive answer at
 // once). An error from onToken stops the answer.
-func (e *Engine) AskStream(ctx context.Context, question, techniqueName string, onToken func(string) error) (*Result, error) {
+func (e *Engine) AskStream(ctx context.Context, question, techniqueName string, onToken func(string) error, opts ...QueryOption) (*Result, error) {
+	ctx, err := e.queryContext(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
 	question = strings.TrimSpace(question)
 	if question == "" {
 		return nil, ErrEmptyQuestion
@@ -131,7 +139,11 @@ type Comparison struct {
 // Compare answers question with each named technique (all that can run
 // with the configured models when none are named), one after another so
 // that their latencies are comparable.
-func (e *Engine) Compare(ctx context.Context, question string, techniques []string) (*Comparison, error) {
+func (e *Engine) Compare(ctx context.Context, question string, techniques []string, opts ...QueryOption) (*Comparison, error) {
+	ctx, err := e.queryContext(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
 	question = strings.TrimSpace(question)
 	if question == "" {
 		return nil, ErrEmptyQuestion

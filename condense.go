@@ -85,7 +85,7 @@ func (e *Engine) Condense(ctx context.Context, turns []model.Message) (string, *
 // AskConversation answers the question a conversation ends with: earlier
 // turns are condensed into a standalone question (see Condense), which the
 // named technique then answers. The condensing is the result's first stage.
-func (e *Engine) AskConversation(ctx context.Context, turns []model.Message, techniqueName string) (*Result, error) {
+func (e *Engine) AskConversation(ctx context.Context, turns []model.Message, techniqueName string, opts ...QueryOption) (*Result, error) {
 	if _, err := e.technique(techniqueName); err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (e *Engine) AskConversation(ctx context.Context, turns []model.Message, tec
 	if err != nil {
 		return nil, err
 	}
-	res, err := e.Ask(ctx, question, techniqueName)
+	res, err := e.Ask(ctx, question, techniqueName, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,11 @@ func (e *Engine) IngestRecords(ctx context.Context, recs []ingest.Record, opts i
 // without composing an answer: the contexts and what they cost, with Mode
 // "none" and an empty Answer. Retrieval evaluation uses it so that it does
 // not pay for answers it does not read.
-func (e *Engine) Retrieve(ctx context.Context, question, techniqueName string) (*Result, error) {
+func (e *Engine) Retrieve(ctx context.Context, question, techniqueName string, opts ...QueryOption) (*Result, error) {
+	ctx, err := e.queryContext(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
 	question = strings.TrimSpace(question)
 	if question == "" {
 		return nil, ErrEmptyQuestion

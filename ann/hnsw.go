@@ -886,3 +886,40 @@ func (h *minHeap) fix() {
 		i = best
 	}
 }
+
+// SearchKeys compares q with the vectors of keys only (keys not in the
+// index are skipped): exact search over a subset, such as the chunks a
+// metadata filter allows. It costs one comparison per key, so it is the
+// fast choice when the subset is small.
+func (ix *Index) SearchKeys(q []float32, keys []int64, k int) ([]Result, error) {
+	if len(q) != ix.dim {
+		return nil, &DimensionError{Got: len(q), Want: ix.dim}
+	}
+	q = append([]float32(nil), q...)
+	Normalize(q)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if k <= 0 {
+		return nil, nil
+	}
+	qq := ix.newQuery(q)
+	var top minHeap
+	for _, key := range keys {
+		node, ok := ix.byKey[key]
+		if !ok {
+			continue
+		}
+		s := ix.sim(qq, node)
+		if len(top) < k {
+			top.push(candidate{node, s})
+		} else if s > top[0].sim {
+			top[0] = candidate{node, s}
+			top.fix()
+		}
+	}
+	out := make([]candidate, len(top))
+	for i := len(top) - 1; i >= 0; i-- {
+		out[i] = top.pop()
+	}
+	return ix.results(out), nil
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/distill-rag/distill/config"
 	"github.com/distill-rag/distill/document"
 	"github.com/distill-rag/distill/ingest"
+	"github.com/distill-rag/distill/store"
 )
 
 //go:embed beir.yaml
@@ -159,7 +160,7 @@ func Records(ds *Dataset) []ingest.Record {
 
 // Retriever is what a retrieval evaluation needs from the engine.
 type Retriever interface {
-	Retrieve(ctx context.Context, question, technique string) (*distill.Result, error)
+	Retrieve(ctx context.Context, question, technique string, opts ...distill.QueryOption) (*distill.Result, error)
 	Techniques() []distill.TechniqueInfo
 }
 
@@ -180,6 +181,8 @@ type RunOptions struct {
 	Contexts int
 	// Progress is called after each question with every technique.
 	Progress func(done, total int)
+	// Where limits retrieval to the chunks the filter allows (nil: all).
+	Where *store.Filter
 }
 
 // RunBEIR runs every judged query through each technique, maps the
@@ -213,7 +216,7 @@ func RunBEIR(ctx context.Context, eng Retriever, ds *Dataset, opts RunOptions) (
 		j := ds.Qrels[qid]
 		q := Question{ID: qid, Question: ds.Queries[qid], Relevant: j.relevant()}
 		for ti, t := range techs {
-			res, err := eng.Retrieve(ctx, q.Question, t.Name)
+			res, err := eng.Retrieve(ctx, q.Question, t.Name, distill.Where(opts.Where))
 			if err != nil {
 				if errors.Is(err, distill.ErrEmptyQuestion) {
 					err = fmt.Errorf("query %s has no searchable text: %w", qid, err)

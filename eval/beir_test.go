@@ -247,7 +247,7 @@ func (s *scripted) Techniques() []distill.TechniqueInfo {
 	return []distill.TechniqueInfo{{Name: "t"}}
 }
 
-func (s *scripted) Retrieve(ctx context.Context, q, technique string) (*distill.Result, error) {
+func (s *scripted) Retrieve(ctx context.Context, q, technique string, _ ...distill.QueryOption) (*distill.Result, error) {
 	cs := s.results[q]
 	return &distill.Result{Question: q, Technique: technique, Contexts: cs, Stats: distill.Stats{LatencyMS: s.latency[q], ContextChars: 10 * len(cs)}}, nil
 }

@@ -206,7 +206,7 @@ const (
 
 // Asker is what a question-set evaluation needs from the engine.
 type Asker interface {
-	Ask(ctx context.Context, question, technique string) (*distill.Result, error)
+	Ask(ctx context.Context, question, technique string, opts ...distill.QueryOption) (*distill.Result, error)
 	Techniques() []distill.TechniqueInfo
 }
 
@@ -260,7 +260,7 @@ func RunQA(ctx context.Context, eng Asker, set *QASet, opts QAOptions) (*Report,
 	for qi, it := range set.Items {
 		q := Question{ID: it.ID, Question: it.Question, Answers: it.Answers, Reference: it.Reference}
 		for ti, t := range techs {
-			res, err := eng.Ask(ctx, it.Question, t.Name)
+			res, err := eng.Ask(ctx, it.Question, t.Name, distill.Where(opts.Where))
 			if err != nil {
 				return nil, fmt.Errorf("technique %s, %s:%d: %w", t.Name, set.Name, it.Line, err)
 			}

@@ -90,7 +90,7 @@ type asker struct {
 
 func (a *asker) Techniques() []distill.TechniqueInfo { return []distill.TechniqueInfo{{Name: "t"}} }
 
-func (a *asker) Ask(ctx context.Context, q, technique string) (*distill.Result, error) {
+func (a *asker) Ask(ctx context.Context, q, technique string, _ ...distill.QueryOption) (*distill.Result, error) {
 	res := &distill.Result{Question: q, Technique: technique, Answer: a.answers[q], Mode: "extractive"}
 	for i, text := range a.contexts[q] {
 		res.Contexts = append(res.Contexts, distill.Context{Rank: i + 1, Passage: document.Passage{Text: text, Source: "/doc.txt"}})

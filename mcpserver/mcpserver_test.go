@@ -139,7 +139,10 @@ func TestToolsAndSchemas(t *testing.T) {
 			var schema struct {
 				Type       string
 				Required   []string
-				Properties map[string]struct{ Type, Description string }
+				Properties map[string]struct {
+					Type        any // a name, or names (["null", "array"] for a slice)
+					Description string
+				}
 			}
 			data, _ := json.Marshal(tool.InputSchema)
 			if err := json.Unmarshal(data, &schema); err != nil {
@@ -175,7 +178,7 @@ func TestToolsAndSchemas(t *testing.T) {
 			continue
 		}
 		data, _ := json.Marshal(tool.InputSchema)
-		for _, arg := range []string{`"question"`, `"technique"`, `"k"`} {
+		for _, arg := range []string{`"question"`, `"technique"`, `"k"`, `"where"`} {
 			if !strings.Contains(string(data), arg) {
 				t.Errorf("search schema lacks %s: %s", arg, data)
 			}

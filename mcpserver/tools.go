@@ -20,15 +20,17 @@ import (
 
 // SearchArgs are the arguments of search.
 type SearchArgs struct {
-	Question  string `json:"question" jsonschema:"what to look for: a question or keywords"`
-	Technique string `json:"technique,omitempty" jsonschema:"the retrieval technique, by name (see list_techniques); default parent"`
-	K         int    `json:"k,omitempty" jsonschema:"return at most this many passages; default all the technique retrieves (its own depth is the most)"`
+	Question  string   `json:"question" jsonschema:"what to look for: a question or keywords"`
+	Technique string   `json:"technique,omitempty" jsonschema:"the retrieval technique, by name (see list_techniques); default parent"`
+	K         int      `json:"k,omitempty" jsonschema:"return at most this many passages; default all the technique retrieves (its own depth is the most)"`
+	Where     []string `json:"where,omitempty" jsonschema:"metadata filters, ANDed, applied before the top passages are chosen: KEY=VALUE, KEY!=VALUE, KEY>=N, KEY<=N, KEY>N, KEY<N (numbers or ISO dates) or KEY~GLOB, such as [\"year>=2021\", \"source~*/2021*\"]; keys: source (the path), doc_id, page, type (pdf, text, markdown, html), ingested (a date), or any metadata key of the documents"`
 }
 
 // AskArgs are the arguments of ask.
 type AskArgs struct {
-	Question  string `json:"question" jsonschema:"the question to answer from the collection"`
-	Technique string `json:"technique,omitempty" jsonschema:"the technique, by name (see list_techniques); default parent"`
+	Question  string   `json:"question" jsonschema:"the question to answer from the collection"`
+	Technique string   `json:"technique,omitempty" jsonschema:"the technique, by name (see list_techniques); default parent"`
+	Where     []string `json:"where,omitempty" jsonschema:"metadata filters, ANDed, applied before the top passages are chosen: KEY=VALUE, KEY!=VALUE, KEY>=N, KEY<=N, KEY>N, KEY<N (numbers or ISO dates) or KEY~GLOB, such as [\"year>=2021\", \"source~*/2021*\"]; keys: source (the path), doc_id, page, type (pdf, text, markdown, html), ingested (a date), or any metadata key of the documents"`
 }
 
 // ReadPageArgs are the arguments of read_page.
@@ -223,8 +225,12 @@ func (t *tools) search(ctx context.Context, _ *mcp.CallToolRequest, args SearchA
 	if args.K < 0 {
 		return nil, SearchResult{}, argError("k", "want a positive number of passages, got %d", args.K)
 	}
+	where, err := distill.ParseWhere(args.Where)
+	if err != nil {
+		return nil, SearchResult{}, argError("where", "%v", err)
+	}
 	return withEngine(ctx, t, func(eng *distill.Engine) (SearchResult, error) {
-		res, err := eng.Retrieve(ctx, args.Question, t.technique(args.Technique))
+		res, err := eng.Retrieve(ctx, args.Question, t.technique(args.Technique), distill.Where(where))
 		if err != nil {
 			return SearchResult{}, err
 		}
@@ -237,8 +243,12 @@ func (t *tools) search(ctx context.Context, _ *mcp.CallToolRequest, args SearchA
 }
 
 func (t *tools) ask(ctx context.Context, _ *mcp.CallToolRequest, args AskArgs) (*mcp.CallToolResult, AskResult, error) {
+	where, err := distill.ParseWhere(args.Where)
+	if err != nil {
+		return nil, AskResult{}, argError("where", "%v", err)
+	}
 	return withEngine(ctx, t, func(eng *distill.Engine) (AskResult, error) {
-		res, err := eng.Ask(ctx, args.Question, t.technique(args.Technique))
+		res, err := eng.Ask(ctx, args.Question, t.technique(args.Technique), distill.Where(where))
 		if err != nil {
 			return AskResult{}, err
 		}

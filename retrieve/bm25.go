@@ -2,9 +2,11 @@ package retrieve
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/distill-rag/distill/config"
 	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/store"
 )
 
 func init() { Register("bm25", buildBM25) }
@@ -16,8 +18,16 @@ type BM25 struct {
 	K     int
 }
 
-// Retrieve returns the top K chunks.
+// Retrieve returns the top K chunks, of those the context's filter allows
+// (see store.WithFilter).
 func (r *BM25) Retrieve(ctx context.Context, query string) ([]document.Passage, error) {
+	if f := store.FilterFrom(ctx); !f.Empty() {
+		fs, ok := r.Store.(store.FilterSearcher)
+		if !ok {
+			return nil, &store.NoFilterError{Store: fmt.Sprintf("%T", r.Store)}
+		}
+		return fs.SearchTextFiltered(ctx, r.Split, query, r.K, f)
+	}
 	return r.Store.SearchText(ctx, r.Split, query, r.K)
 }
 

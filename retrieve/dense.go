@@ -24,6 +24,11 @@ type exactSearcher interface {
 	SearchVectorExact(ctx context.Context, split string, vec []float32, k int) ([]document.Passage, error)
 }
 
+// exactFilterSearcher is an exactSearcher that can also filter.
+type exactFilterSearcher interface {
+	SearchVectorExactFiltered(ctx context.Context, split string, vec []float32, k int, f *store.Filter) ([]document.Passage, error)
+}
+
 // Dense embeds the query and ranks the chunks of one split by cosine
 // similarity, as the study's retrievers did.
 type Dense struct {
@@ -53,6 +58,16 @@ func (r *Dense) Retrieve(ctx context.Context, query string) ([]document.Passage,
 	}
 	if len(vecs) != 1 {
 		return nil, fmt.Errorf("embed the question with %s: got %d vectors for 1 text", r.Embedder.Name(), len(vecs))
+	}
+	if f := store.FilterFrom(ctx); !f.Empty() {
+		if es, ok := r.Store.(exactFilterSearcher); ok && r.Exact {
+			return es.SearchVectorExactFiltered(ctx, r.Split, vecs[0], r.K, f)
+		}
+		fs, ok := r.Store.(store.FilterSearcher)
+		if !ok {
+			return nil, &store.NoFilterError{Store: fmt.Sprintf("%T", r.Store)}
+		}
+		return fs.SearchVectorFiltered(ctx, r.Split, vecs[0], r.K, f)
 	}
 	if es, ok := r.Store.(exactSearcher); ok && r.Exact {
 		return es.SearchVectorExact(ctx, r.Split, vecs[0], r.K)

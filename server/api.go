@@ -379,9 +379,10 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 
 // askRequest is the body of POST ask.
 type askRequest struct {
-	Question  string `json:"question"`
-	Technique string `json:"technique"`
-	Stream    bool   `json:"stream"`
+	Question  string   `json:"question"`
+	Technique string   `json:"technique"`
+	Stream    bool     `json:"stream"`
+	Where     []string `json:"where"`
 }
 
 // defaultTechnique is the CLI's.
@@ -396,9 +397,14 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 	if req.Technique == "" {
 		req.Technique = defaultTechnique
 	}
+	where, err := parseWhere(req.Where)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	s.withCollection(w, r, func(c *collection) error {
 		if !req.Stream {
-			res, err := c.eng.Ask(r.Context(), req.Question, req.Technique)
+			res, err := c.eng.Ask(r.Context(), req.Question, req.Technique, distill.Where(where))
 			if err != nil {
 				return err
 			}
@@ -406,7 +412,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, res)
 			return nil
 		}
-		return s.streamAsk(w, r, c.eng, req.Question, req.Technique)
+		return s.streamAsk(w, r, c.eng, req.Question, req.Technique, distill.Where(where))
 	})
 }
 
@@ -414,6 +420,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 type compareRequest struct {
 	Question   string   `json:"question"`
 	Techniques []string `json:"techniques"`
+	Where      []string `json:"where"`
 }
 
 func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
@@ -422,8 +429,13 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	where, err := parseWhere(req.Where)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	s.withCollection(w, r, func(c *collection) error {
-		cmp, err := c.eng.Compare(r.Context(), req.Question, req.Techniques)
+		cmp, err := c.eng.Compare(r.Context(), req.Question, req.Techniques, distill.Where(where))
 		if err != nil {
 			return err
 		}
@@ -433,6 +445,15 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, cmp)
 		return nil
 	})
+}
+
+// parseWhere parses a request's "where" filter expressions.
+func parseWhere(exprs []string) (*store.Filter, error) {
+	f, err := distill.ParseWhere(exprs)
+	if err != nil {
+		return nil, err // a *store.FilterError: 400 invalid_filter
+	}
+	return f, nil
 }
 
 // trimmed reports whether s has anything but spaces.

@@ -86,9 +86,15 @@ func classify(err error) *apiError {
 	var sbe *slowBodyError
 	var me *model.Error
 	var roe *store.ReadOnlyError
+	var fe *store.FilterError
+	var nfe *store.NoFilterError
 	switch {
 	case errors.As(err, &roe):
 		return &apiError{Status: http.StatusForbidden, Type: typePermission, Code: "read_only", Message: roe.Error()}
+	case errors.As(err, &fe):
+		return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: fe.Error(), Param: "where", Code: "invalid_filter"}
+	case errors.As(err, &nfe):
+		return &apiError{Status: http.StatusBadRequest, Type: typeInvalidRequest, Message: nfe.Error(), Param: "where", Code: "invalid_filter"}
 	case errors.As(err, &sbe):
 		return &apiError{Status: http.StatusRequestTimeout, Type: typeTimeout, Code: "body_too_slow", Message: sbe.Error()}
 	case errors.As(err, &de):

@@ -22,6 +22,7 @@ import (
 //	strict=false    skip and count bad lines instead of refusing the set
 //	judge=true      rate answers with the server's judge model (--judge)
 //	name=NAME       the set's name in the report and in errors
+//	where=EXPR      a filter expression, repeatable and ANDed ("year>=2021")
 //
 // The body is bounded by MaxBody (413 beyond it) and the run by the
 // request timeout: larger sets belong to the CLI.
@@ -65,9 +66,9 @@ func (s *Server) evalOptions(r *http.Request) (opts eval.QAOptions, name string,
 	q := r.URL.Query()
 	for key := range q {
 		switch key {
-		case "techniques", "strict", "judge", "name":
+		case "techniques", "strict", "judge", "name", "where":
 		default:
-			ae := badRequest("unknown query parameter %q (known: techniques, strict, judge, name)", key)
+			ae := badRequest("unknown query parameter %q (known: techniques, strict, judge, name, where)", key)
 			ae.Param = key
 			return opts, "", false, ae
 		}
@@ -78,6 +79,9 @@ func (s *Server) evalOptions(r *http.Request) (opts eval.QAOptions, name string,
 				opts.Techniques = append(opts.Techniques, t)
 			}
 		}
+	}
+	if opts.Where, err = parseWhere(q["where"]); err != nil {
+		return opts, "", false, err
 	}
 	boolParam := func(key string, def bool) (bool, error) {
 		v := q.Get(key)

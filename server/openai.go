@@ -14,6 +14,7 @@ import (
 
 	"github.com/distill-rag/distill"
 	"github.com/distill-rag/distill/model"
+	"github.com/distill-rag/distill/store"
 )
 
 // chatRequest is the part of OpenAI's chat completion request distill
@@ -30,6 +31,47 @@ type chatRequest struct {
 	// Collection is a distill extension: the collection to answer from
 	// when the model id does not name one.
 	Collection string `json:"collection"`
+	// Metadata is OpenAI's request metadata; distill reads its "where"
+	// key (see chatWhere) and ignores the others.
+	Metadata map[string]json.RawMessage `json:"metadata"`
+}
+
+// chatWhere reads metadata.where: an array of filter expressions, as
+// sent with an SDK's extra body (openai-go's option.WithJSONSet
+// ("metadata.where", ...), the Python SDK's extra_body), or a string, as
+// OpenAI's typed metadata (string values) allows: one expression, or a
+// JSON array of them.
+func chatWhere(req *chatRequest) (*store.Filter, error) {
+	raw, ok := req.Metadata["where"]
+	if !ok || string(raw) == "null" {
+		return nil, nil
+	}
+	bad := func() error {
+		ae := badRequest(`metadata.where: want an array of filter expressions such as ["year>=2021", "source~*/2021*"], or one expression as a string`)
+		ae.Param, ae.Code = "metadata.where", "invalid_filter"
+		return ae
+	}
+	var exprs []string
+	if err := json.Unmarshal(raw, &exprs); err != nil {
+		var one string
+		if err := json.Unmarshal(raw, &one); err != nil {
+			return nil, bad()
+		}
+		if strings.HasPrefix(strings.TrimSpace(one), "[") {
+			if err := json.Unmarshal([]byte(one), &exprs); err != nil {
+				return nil, bad()
+			}
+		} else if strings.TrimSpace(one) != "" {
+			exprs = []string{one}
+		}
+	}
+	f, err := distill.ParseWhere(exprs)
+	if err != nil {
+		ae := classify(err)
+		ae.Param = "metadata.where"
+		return nil, ae
+	}
+	return f, nil
 }
 
 type chatMessage struct {
@@ -151,6 +193,11 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	where, err := chatWhere(&req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	c, release, err := s.cols.acquire(r.Context(), collName)
 	if err != nil {
 		ae := classify(err)
@@ -176,7 +223,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	id := newID("chatcmpl-")
 	created := time.Now().Unix()
 	if !req.Stream {
-		res, err := c.eng.AskConversation(r.Context(), turns, tech)
+		res, err := c.eng.AskConversation(r.Context(), turns, tech, distill.Where(where))
 		if err != nil {
 			s.writeError(w, r, chatError(err))
 			return
@@ -189,7 +236,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 			Usage:   usageOf(res), Sources: res.Contexts})
 		return
 	}
-	s.streamChat(w, r, c.eng, &req, turns, tech, id, created)
+	s.streamChat(w, r, c.eng, &req, turns, tech, id, created, distill.Where(where))
 }
 
 // chatError words engine errors for chat clients.
@@ -198,13 +245,16 @@ func chatError(err error) error {
 	if ae.Status == http.StatusBadRequest && ae.Param == "" {
 		ae.Param = "messages"
 	}
+	if ae.Code == "invalid_filter" {
+		ae.Param = "metadata.where"
+	}
 	return ae
 }
 
 // streamChat streams a chat completion as OpenAI does: chunks with
 // deltas, a last chunk with the finish reason (and distill's sources), a
 // usage chunk when asked, then [DONE].
-func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, eng *distill.Engine, req *chatRequest, turns []model.Message, tech, id string, created int64) {
+func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, eng *distill.Engine, req *chatRequest, turns []model.Message, tech, id string, created int64, opts ...distill.QueryOption) {
 	// Mistakes in the conversation are still plain 4xx responses; the
 	// condensing, which may take a model call, runs once the stream started.
 	if err := checkConversation(turns); err != nil {
@@ -233,7 +283,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, eng *distill
 	if err == nil {
 		res, err = askStream(r.Context(), eng, question, tech, func(tok string) error {
 			return send(&chatOut{Content: &tok})
-		})
+		}, opts...)
 	}
 	if err != nil && !ev.started {
 		s.writeError(w, r, chatError(err))

@@ -66,7 +66,7 @@ func (e *sse) event(name string, v any) error {
 // (Engine.AskStream streams the provider's answer); offline, the
 // extractive answer is whole at once, and it is sent in word-sized pieces
 // so that clients see one protocol either way.
-func askStream(ctx context.Context, eng *distill.Engine, question, technique string, onToken func(string) error) (*distill.Result, error) {
+func askStream(ctx context.Context, eng *distill.Engine, question, technique string, onToken func(string) error, opts ...distill.QueryOption) (*distill.Result, error) {
 	send := onToken
 	if eng.LLMName() == "" {
 		send = func(text string) error {
@@ -78,7 +78,7 @@ func askStream(ctx context.Context, eng *distill.Engine, question, technique str
 			return nil
 		}
 	}
-	return eng.AskStream(ctx, question, technique, send)
+	return eng.AskStream(ctx, question, technique, send, opts...)
 }
 
 // pieces cuts text after each space, about a word a piece, keeping every
@@ -109,7 +109,7 @@ func pieces(text string) []string {
 // answer's text as it comes, then "contexts" and "stats", then "done"
 // with the whole result (the body a non-streaming ask returns). A failure
 // after the stream started is an "error" event with the JSON error body.
-func (s *Server) streamAsk(w http.ResponseWriter, r *http.Request, eng *distill.Engine, question, technique string) error {
+func (s *Server) streamAsk(w http.ResponseWriter, r *http.Request, eng *distill.Engine, question, technique string, opts ...distill.QueryOption) error {
 	// Mistakes the engine would report before answering are still plain
 	// 4xx responses: check them before the stream starts.
 	if !trimmed(question) {
@@ -121,7 +121,7 @@ func (s *Server) streamAsk(w http.ResponseWriter, r *http.Request, eng *distill.
 	ev := newSSE(w)
 	res, err := askStream(r.Context(), eng, question, technique, func(tok string) error {
 		return ev.event("token", map[string]string{"text": tok})
-	})
+	}, opts...)
 	if err != nil && !ev.started {
 		return err // nothing sent yet: a plain answer with the error's status
 	}

@@ -14,15 +14,21 @@ import (
 func (a *app) askCmd() *cobra.Command {
 	var tech string
 	var stream bool
+	var where []string
 	cmd := &cobra.Command{
 		Use:   "ask [--technique T] QUESTION",
 		Short: "Answer a question from the collection with one technique",
 		Example: `  distill ask "What were the highlights of 2022?"
-  distill ask --technique extract --json "Why is the company successful?"`,
+  distill ask --technique extract --json "Why is the company successful?"
+  distill ask --where year>=2021 --where 'source~*/letters/*' "What did the CEO promise?"`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if stream && a.jsonOut {
 				return &flagError{cmd: cmd.CommandPath(), err: fmt.Errorf("--stream prints the answer as it is written; it does not go with --json")}
+			}
+			f, err := parseWhere(cmd, where)
+			if err != nil {
+				return err
 			}
 			eng, err := a.open(cmd.Context(), false)
 			if err != nil {
@@ -30,9 +36,9 @@ func (a *app) askCmd() *cobra.Command {
 			}
 			defer eng.Close()
 			if stream {
-				return a.askStream(cmd.Context(), eng, strings.Join(args, " "), tech)
+				return a.askStream(cmd.Context(), eng, strings.Join(args, " "), tech, distill.Where(f))
 			}
-			res, err := eng.Ask(cmd.Context(), strings.Join(args, " "), tech)
+			res, err := eng.Ask(cmd.Context(), strings.Join(args, " "), tech, distill.Where(f))
 			if err != nil {
 				return err
 			}
@@ -50,15 +56,16 @@ func (a *app) askCmd() *cobra.Command {
 	cmd.RegisterFlagCompletionFunc("technique", a.completeTechnique)
 	cmd.Flags().BoolVar(&a.jsonOut, "json", false, "print the result as JSON")
 	cmd.Flags().BoolVar(&stream, "stream", false, "print the answer as the model writes it")
+	addWhere(cmd, &where)
 	return cmd
 }
 
 // askStream prints the answer's text as it arrives, then its sources.
-func (a *app) askStream(ctx context.Context, eng *distill.Engine, question, tech string) error {
+func (a *app) askStream(ctx context.Context, eng *distill.Engine, question, tech string, opts ...distill.QueryOption) error {
 	res, err := eng.AskStream(ctx, question, tech, func(tok string) error {
 		_, err := io.WriteString(a.stdout, tok)
 		return err
-	})
+	}, opts...)
 	if err != nil {
 		fmt.Fprintln(a.stdout)
 		return err

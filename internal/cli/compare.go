@@ -15,6 +15,7 @@ func (a *app) compareCmd() *cobra.Command {
 	var (
 		techniques string
 		questions  string
+		where      []string
 	)
 	cmd := &cobra.Command{
 		Use:   "compare [--techniques a,b] [--questions FILE] [QUESTION...]",
@@ -37,12 +38,16 @@ func (a *app) compareCmd() *cobra.Command {
 			if len(qs) == 0 {
 				return &flagError{cmd: "distill compare", err: fmt.Errorf("no question: give one as an argument or a file with --questions")}
 			}
+			f, err := parseWhere(cmd, where)
+			if err != nil {
+				return err
+			}
 			eng, err := a.open(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
 			defer eng.Close()
-			return a.compare(cmd, eng, qs, splitList(techniques))
+			return a.compare(cmd, eng, qs, splitList(techniques), distill.Where(f))
 		},
 	}
 	cmd.Flags().StringVar(&techniques, "techniques", "", "comma-separated techniques (default: all)")
@@ -50,13 +55,14 @@ func (a *app) compareCmd() *cobra.Command {
 	cmd.Flags().StringVar(&questions, "questions", "", "file with one question per line")
 	cmd.Flags().BoolVar(&a.jsonOut, "json", false, "print one JSON object per question")
 	cmd.Flags().BoolVar(&a.markdown, "markdown", false, "print a Markdown table: techniques as columns, questions as rows, answers and costs")
+	addWhere(cmd, &where)
 	return cmd
 }
 
-func (a *app) compare(cmd *cobra.Command, eng *distill.Engine, questions, techniques []string) error {
+func (a *app) compare(cmd *cobra.Command, eng *distill.Engine, questions, techniques []string, opts ...distill.QueryOption) error {
 	var all []*distill.Comparison
 	for i, q := range questions {
-		cmp, err := eng.Compare(cmd.Context(), q, techniques)
+		cmp, err := eng.Compare(cmd.Context(), q, techniques, opts...)
 		if err != nil {
 			return err
 		}

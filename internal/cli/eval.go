@@ -9,6 +9,7 @@ import (
 
 	"github.com/distill-rag/distill/eval"
 	"github.com/distill-rag/distill/ingest"
+	"github.com/distill-rag/distill/store"
 )
 
 type evalFlags struct {
@@ -21,6 +22,8 @@ type evalFlags struct {
 	judge         string
 	judgePrompts  string
 	reportContext int
+	where         []string
+	filter        *store.Filter
 }
 
 func (a *app) evalCmd() *cobra.Command {
@@ -57,8 +60,12 @@ Bad lines fail with --strict; by default they are skipped and counted.`,
 			case f.judge != "" && f.qa == "":
 				return &flagError{cmd: "distill eval", err: fmt.Errorf("--judge rates answers and applies to --qa only")}
 			}
+			where, err := parseWhere(cmd, f.where)
+			if err != nil {
+				return err
+			}
+			f.filter = where
 			var rep *eval.Report
-			var err error
 			if f.beir != "" {
 				rep, err = a.evalBEIR(cmd, f)
 			} else {
@@ -97,6 +104,7 @@ Bad lines fail with --strict; by default they are skipped and counted.`,
 	fl.StringVar(&f.judgePrompts, "judge-prompts", "", "YAML file replacing the judge's prompts (keys: statements, verdicts, questions)")
 	fl.IntVar(&f.reportContext, "report-contexts", eval.DefaultReportContexts, "contexts per question and technique kept in the HTML report")
 	fl.BoolVar(&a.jsonOut, "json", false, "print the results as JSON")
+	addWhere(cmd, &f.where)
 	return cmd
 }
 
@@ -125,7 +133,7 @@ func (a *app) evalBEIR(cmd *cobra.Command, f evalFlags) (*eval.Report, error) {
 		fmt.Fprintf(a.stderr, "distill: ingested %s documents of %s into %s\n", thousands(written), ds.Name, eng.DB())
 	}
 	bar = a.progress("evaluating")
-	run := eval.RunOptions{Techniques: splitList(f.techniques), Contexts: f.reportContext}
+	run := eval.RunOptions{Techniques: splitList(f.techniques), Contexts: f.reportContext, Where: f.filter}
 	run.Progress = bar.set
 	rep, err := eval.RunBEIR(ctx, eng, ds, run)
 	bar.finish()
@@ -199,7 +207,7 @@ func (a *app) printEval(rep *eval.Report) {
 func (a *app) evalQA(cmd *cobra.Command, f evalFlags) (*eval.Report, error) {
 	ctx := cmd.Context()
 	var err error
-	opts := eval.QAOptions{RunOptions: eval.RunOptions{Techniques: splitList(f.techniques), Contexts: f.reportContext}}
+	opts := eval.QAOptions{RunOptions: eval.RunOptions{Techniques: splitList(f.techniques), Contexts: f.reportContext, Where: f.filter}}
 	if f.judge != "" {
 		embed := a.models.Embed
 		if embed == "" {

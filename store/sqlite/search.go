@@ -4,11 +4,13 @@ import (
 	"container/heap"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
 
 	"github.com/distill-rag/distill/document"
+	"github.com/distill-rag/distill/store"
 	"github.com/distill-rag/distill/textproc"
 )
 
@@ -20,6 +22,10 @@ const (
 
 // SearchText ranks the chunks of split against query with BM25.
 func (s *Store) SearchText(ctx context.Context, split, query string, k int) ([]document.Passage, error) {
+	return s.searchTextWhere(ctx, split, query, k, nil)
+}
+
+func (s *Store) searchTextWhere(ctx context.Context, split, query string, k int, f *store.Filter) ([]document.Passage, error) {
 	sp, ok := s.split(split)
 	if !ok {
 		return nil, s.unknownSplit(split)
@@ -46,14 +52,27 @@ func (s *Store) SearchText(ctx context.Context, split, query string, k int) ([]d
 		return nil, fmt.Errorf("collection %s: %w", s.dir, err)
 	}
 	defer tx.Rollback()
-	out, err := s.searchText(ctx, tx, split, terms, qtf, k)
+	var allow *chunkSet
+	if !f.Empty() {
+		if allow, err = s.allowedChunks(ctx, tx, split, f); err != nil {
+			var fe *store.FilterError
+			if errors.As(err, &fe) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("collection %s: filter: %w", s.dir, err)
+		}
+		if len(allow.ids) == 0 {
+			return nil, nil
+		}
+	}
+	out, err := s.searchText(ctx, tx, split, terms, qtf, k, allow)
 	if err != nil {
 		return nil, fmt.Errorf("collection %s: search %s: %w", s.dir, split, err)
 	}
 	return out, nil
 }
 
-func (s *Store) searchText(ctx context.Context, tx *sql.Tx, split string, terms []string, qtf map[string]int, k int) ([]document.Passage, error) {
+func (s *Store) searchText(ctx context.Context, tx *sql.Tx, split string, terms []string, qtf map[string]int, k int, allow *chunkSet) ([]document.Passage, error) {
 	var n, total int64
 	err := tx.QueryRowContext(ctx, `SELECT chunks, terms FROM bm25_stats WHERE split = ?`, split).Scan(&n, &total)
 	if err == sql.ErrNoRows || n <= 0 {
@@ -102,6 +121,7 @@ func (s *Store) searchText(ctx context.Context, tx *sql.Tx, split string, terms 
 		return nil, nil
 	}
 	acc := newAccumulator(lo.Int64, hi.Int64)
+	acc.allow = allow
 	defer acc.release()
 	for _, tp := range all {
 		for _, l := range tp.lists {
@@ -187,6 +207,7 @@ func readPostings(ctx context.Context, stmt *sql.Stmt, split, term string) ([]se
 // hash map, which cost more than decoding the postings; the array comes
 // from a pool and only the entries touched are cleared.
 type accumulator struct {
+	allow   *chunkSet // nil: every chunk
 	base    int64
 	scores  []float64
 	touched []int32
@@ -201,7 +222,7 @@ func newAccumulator(lo, hi int64) *accumulator {
 	if cap(a.scores) < n {
 		a.scores = make([]float64, n)
 	}
-	a.base, a.scores, a.touched = lo, a.scores[:n], a.touched[:0]
+	a.base, a.scores, a.touched, a.allow = lo, a.scores[:n], a.touched[:0], nil
 	return a
 }
 
@@ -213,6 +234,9 @@ func (a *accumulator) release() {
 }
 
 func (a *accumulator) add(id int64, score float64) {
+	if a.allow != nil && !a.allow.has(id) {
+		return // not allowed by the filter
+	}
 	i := id - a.base
 	if i < 0 || i >= int64(len(a.scores)) {
 		return // a posting of a chunk outside the range read: deleted since

@@ -68,6 +68,10 @@ type Store struct {
 	// readOnly says why the collection is open read-only ("" when it is
 	// not): both handles are then read-only and every write is refused.
 	readOnly string
+
+	// filterDocs caches the documents filters are matched against; see
+	// filterDocuments.
+	filterDocs atomic.Pointer[docSnapshot]
 }
 
 // refuseWrite is the error of every write to a read-only collection.

@@ -425,15 +425,15 @@ func scanVectors(ctx context.Context, tx *sql.Tx, emb *embeddingRow, split strin
 // SearchVector ranks the chunks of split by cosine similarity to vec,
 // with the approximate index (exactly, for small splits).
 func (s *Store) SearchVector(ctx context.Context, split string, vec []float32, k int) ([]document.Passage, error) {
-	return s.searchVector(ctx, split, vec, k, false)
+	return s.searchVector(ctx, split, vec, k, false, nil)
 }
 
 // SearchVectorExact ranks by comparing vec with every vector of the split.
 func (s *Store) SearchVectorExact(ctx context.Context, split string, vec []float32, k int) ([]document.Passage, error) {
-	return s.searchVector(ctx, split, vec, k, true)
+	return s.searchVector(ctx, split, vec, k, true, nil)
 }
 
-func (s *Store) searchVector(ctx context.Context, split string, vec []float32, k int, exact bool) ([]document.Passage, error) {
+func (s *Store) searchVector(ctx context.Context, split string, vec []float32, k int, exact bool, f *store.Filter) ([]document.Passage, error) {
 	sp, ok := s.split(split)
 	if !ok {
 		return nil, s.unknownSplit(split)
@@ -470,6 +470,16 @@ func (s *Store) searchVector(ctx context.Context, split string, vec []float32, k
 	want := k + 4
 	var hits []ann.Result
 	switch {
+	case !f.Empty():
+		var allow *chunkSet
+		if allow, err = s.allowedChunks(ctx, tx, split, f); err != nil {
+			var fe *store.FilterError
+			if errors.As(err, &fe) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("collection %s: filter: %w", s.dir, err)
+		}
+		hits, err = searchAllowed(ctx, tx, emb, idx.ix, vec, allow, want, exact)
 	case exact:
 		hits, err = scanVectors(ctx, tx, emb, split, vec, want)
 	case idx.ix.Storage() == ann.Int8:

@@ -32,6 +32,12 @@ func queryText(query string) string { return strings.Join(textproc.QueryTerms(qu
 
 // SearchText ranks the chunks of split against query with Weaviate's BM25.
 func (s *Store) SearchText(ctx context.Context, split, query string, k int) ([]document.Passage, error) {
+	return s.SearchTextFiltered(ctx, split, query, k, nil)
+}
+
+// SearchTextFiltered is SearchText over the chunks f allows: see
+// chunkFilter for how the filter reaches Weaviate.
+func (s *Store) SearchTextFiltered(ctx context.Context, split, query string, k int, f *store.Filter) ([]document.Passage, error) {
 	if err := s.searchSplit(split); err != nil {
 		return nil, err
 	}
@@ -39,26 +45,79 @@ func (s *Store) SearchText(ctx context.Context, split, query string, k int) ([]d
 	if k <= 0 || q == "" {
 		return nil, nil
 	}
+	where, keep, none, err := s.chunkFilter(ctx, split, f)
+	if err != nil || none {
+		return nil, err
+	}
 	return s.searchLive(ctx, "BM25 search of "+split, k, func(search *graphql.Search, limit int) *graphql.Search {
 		return search.WithBM25((&graphql.BM25ArgumentBuilder{}).WithQuery(q).WithProperties(propTerms)).
-			WithWhere(whereText(propSplit, filters.Equal, split)).WithLimit(limit).
+			WithWhere(where).WithLimit(limit).
 			WithMetadata(&graphql.Metadata{ID: true, Score: true})
-	}, func(r graphql.SearchResult) float64 { return float64(r.Metadata.Score) })
+	}, func(r graphql.SearchResult) float64 { return float64(r.Metadata.Score) }, keep)
 }
 
 // SearchVector ranks the chunks of split by cosine similarity to vec.
 func (s *Store) SearchVector(ctx context.Context, split string, vec []float32, k int) ([]document.Passage, error) {
+	return s.SearchVectorFiltered(ctx, split, vec, k, nil)
+}
+
+// SearchVectorFiltered is SearchVector over the chunks f allows; Weaviate
+// filters during its HNSW search (or scans the allowed vectors when they
+// are few, its flat-search cutoff).
+func (s *Store) SearchVectorFiltered(ctx context.Context, split string, vec []float32, k int, f *store.Filter) ([]document.Passage, error) {
 	if err := s.searchSplit(split); err != nil {
 		return nil, err
 	}
 	if err := s.queryVector(vec); err != nil || k <= 0 {
 		return nil, err
 	}
+	where, keep, none, err := s.chunkFilter(ctx, split, f)
+	if err != nil || none {
+		return nil, err
+	}
 	return s.searchLive(ctx, "vector search of "+split, k, func(search *graphql.Search, limit int) *graphql.Search {
 		return search.WithNearVector((&graphql.NearVectorArgumentBuilder{}).WithVector(vec).WithTargetVectors(VectorName)).
-			WithWhere(whereText(propSplit, filters.Equal, split)).WithLimit(limit).
+			WithWhere(where).WithLimit(limit).
 			WithMetadata(&graphql.Metadata{ID: true, Distance: true})
-	}, func(r graphql.SearchResult) float64 { return 1 - float64(r.Metadata.Distance) })
+	}, func(r graphql.SearchResult) float64 { return 1 - float64(r.Metadata.Distance) }, keep)
+}
+
+// chunkFilter turns f into a native Weaviate where filter on the chunks of
+// split: the document-level conditions (source, doc_id, type, ingested,
+// meta keys) are matched against the document records, and the chunks of
+// the matching documents are selected with doc_id ContainsAny. The page
+// property is stored but not indexed for filtering (collections made
+// before filters exist), so page conditions are kept by searchLive, which
+// deepens the search until k chunks pass. none reports that no document
+// passes. A key no document has is a *store.FilterError.
+func (s *Store) chunkFilter(ctx context.Context, split string, f *store.Filter) (where *filters.WhereBuilder, keep func(document.Passage) bool, none bool, err error) {
+	where = whereText(propSplit, filters.Equal, split)
+	if f.Empty() {
+		return where, nil, false, nil
+	}
+	docs, err := s.Documents(ctx)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if err := f.Check(docs); err != nil {
+		return nil, nil, false, err
+	}
+	var ids []string
+	for _, d := range docs {
+		if f.MatchDocument(d) {
+			ids = append(ids, d.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil, true, nil
+	}
+	if len(ids) < len(docs) {
+		where = and(where, whereText(propDocID, filters.ContainsAny, ids...))
+	}
+	if f.HasPage() {
+		keep = func(p document.Passage) bool { return f.MatchPage(p.Page) }
+	}
+	return where, keep, false, nil
 }
 
 // queryVector checks a query vector against the collection's dimension.
@@ -92,7 +151,7 @@ func (e *NoVectorsError) UserError() {}
 // searchLive runs a search and keeps the chunks of visible generations,
 // asking for more when hidden ones (a write in progress, or leftovers of an
 // interrupted one) took places in the top k.
-func (s *Store) searchLive(ctx context.Context, op string, k int, build func(*graphql.Search, int) *graphql.Search, score func(graphql.SearchResult) float64) ([]document.Passage, error) {
+func (s *Store) searchLive(ctx context.Context, op string, k int, build func(*graphql.Search, int) *graphql.Search, score func(graphql.SearchResult) float64, keep func(document.Passage) bool) ([]document.Passage, error) {
 	limit := k + 8
 	for {
 		res, err := s.search(ctx, op, func(q *graphql.Search) *graphql.Search {
@@ -123,6 +182,9 @@ func (s *Store) searchLive(ctx context.Context, op string, k int, build func(*gr
 				continue
 			}
 			p := passageOf(r.Properties)
+			if keep != nil && !keep(p) {
+				continue
+			}
 			p.Score = score(r)
 			hits = append(hits, hit{p, int(num(r.Properties[propSeq]))})
 		}
