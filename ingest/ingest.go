@@ -81,6 +81,8 @@ type FileResult struct {
 	Bytes  int64  `json:"bytes,omitempty"`
 	Error  string `json:"error,omitempty"`
 	err    error
+	// cancelled is a failure that came back after the run was cancelled.
+	cancelled bool
 }
 
 // Err returns the failure, if any.
@@ -176,6 +178,10 @@ func (in *Ingester) Ingest(ctx context.Context, paths []string, opts Options) (*
 			defer wg.Done()
 			for i := range next {
 				res := in.ingestFile(ctx, files[i].path, files[i].size, opts)
+				// A file that fails once the run is cancelled was cut off,
+				// whatever its error says: SQLite reports an interrupted
+				// statement as "interrupted (9)", not as the context's error.
+				res.cancelled = res.Status == Failed && ctx.Err() != nil
 				results[i] = res
 				if opts.Progress != nil {
 					mu.Lock()
@@ -204,7 +210,7 @@ feed:
 		case r.Source == "":
 			rep.NotStarted++ // never handed to a worker
 			continue
-		case interrupted && r.Status == Failed && errors.Is(r.err, ctx.Err()):
+		case interrupted && r.Status == Failed && (r.cancelled || errors.Is(r.err, ctx.Err())):
 			r.Status = Interrupted // rolled back; a re-run does it
 		}
 		rep.Files = append(rep.Files, r)

@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"go.uber.org/goleak"
 
+	"github.com/distill-rag/distill/document"
 	"github.com/distill-rag/distill/ingest"
 	"github.com/distill-rag/distill/internal/testsupport"
 	"github.com/distill-rag/distill/store"
@@ -166,6 +168,45 @@ func TestConcurrentIngesters(t *testing.T) {
 // TestIngestCancelled stops a run midway: what was committed is whole,
 // nothing else is visible, the run reports the cancellation, and no
 // goroutine is left behind (TestMain).
+// interruptingStore cancels the run at its sixth write and fails that
+// write with an error of its own, as SQLite does for a statement cut off
+// by a cancel ("interrupted (9)"), not with ctx.Err().
+type interruptingStore struct {
+	*sqlite.Store
+	cancel context.CancelFunc
+	writes *atomic.Int32
+}
+
+func (s interruptingStore) Begin(ctx context.Context, doc document.Document) (store.DocumentWriter, error) {
+	if s.writes.Add(1) == 6 {
+		s.cancel()
+		return nil, errors.New("interrupted (9)")
+	}
+	return s.Store.Begin(ctx, doc)
+}
+
+// TestIngestCancelledStoreError: a file cut off by the cancel is reported
+// as interrupted, not failed, whatever error the store gave for it.
+func TestIngestCancelledStoreError(t *testing.T) {
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "src")
+	writeFiles(t, src, 40, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := interruptingStore{Store: openStore(t, filepath.Join(tmp, "coll")), cancel: cancel, writes: new(atomic.Int32)}
+	in := ingest.Ingester{Store: st, Splits: splits}
+	rep, err := in.Ingest(ctx, []string{src}, ingest.Options{Workers: 3})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if f := rep.Failures(); len(f) > 0 {
+		t.Errorf("files cut off by the cancel reported as failed: %v", f)
+	}
+	if rep.Count(ingest.Interrupted) == 0 {
+		t.Errorf("no file reported interrupted: %+v", rep.Files)
+	}
+}
+
 func TestIngestCancelled(t *testing.T) {
 	tmp := t.TempDir()
 	st := openStore(t, filepath.Join(tmp, "coll"))

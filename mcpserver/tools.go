@@ -3,11 +3,14 @@ package mcpserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/distill-rag/distill"
@@ -166,9 +169,9 @@ type tools struct{ opts Options }
 
 func (t *tools) register(s *mcp.Server) {
 	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: ptr(false)}
-	mcp.AddTool(s, &mcp.Tool{Name: "search", Title: "Search the documents", Annotations: readOnly,
+	mcp.AddTool(s, &mcp.Tool{Name: "search", Title: "Search the documents", Annotations: readOnly, InputSchema: inputSchema[SearchArgs](),
 		Description: "Find the passages of the collection's documents that bear on a question, best first, with the technique's retrieval and compression but no answer. Each passage has its text, source, page, score and ids; read_page gives the whole page."}, t.search)
-	mcp.AddTool(s, &mcp.Tool{Name: "ask", Title: "Answer from the documents", Annotations: readOnly,
+	mcp.AddTool(s, &mcp.Tool{Name: "ask", Title: "Answer from the documents", Annotations: readOnly, InputSchema: inputSchema[AskArgs](),
 		Description: "Answer a question from the collection's documents with a technique. The answer cites its passages as [n]; citations lists the cited ones and contexts every passage it was built from."}, t.ask)
 	mcp.AddTool(s, &mcp.Tool{Name: "list_documents", Title: "List the documents", Annotations: readOnly,
 		Description: "List the collection's documents: id, source, type, pages, chunks, size, when ingested and metadata."}, t.listDocuments)
@@ -190,6 +193,20 @@ func (t *tools) register(s *mcp.Server) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// inputSchema infers a tool's input schema as the SDK would, except that a
+// list of strings is "array" rather than ["null", "array"]: an omitted list
+// is already optional, and clients that read "type" as one string (the
+// TypeScript SDK's typed helpers, several agents) choke on the pair.
+func inputSchema[T any]() *jsonschema.Schema {
+	s, err := jsonschema.For[T](&jsonschema.ForOptions{TypeSchemas: map[reflect.Type]*jsonschema.Schema{
+		reflect.TypeFor[[]string](): {Type: "array", Items: &jsonschema.Schema{Type: "string"}},
+	}})
+	if err != nil {
+		panic(fmt.Sprintf("mcpserver: input schema of %T: %v", *new(T), err))
+	}
+	return s
+}
 
 // pageTemplate is the URI template of page resources.
 const pageTemplate = "distill://documents/{doc_id}/pages/{page}"

@@ -20,7 +20,7 @@ func (a *app) askCmd() *cobra.Command {
 		Short: "Answer a question from the collection with one technique",
 		Example: `  distill ask "What were the highlights of 2022?"
   distill ask --technique extract --json "Why is the company successful?"
-  distill ask --where year>=2021 --where 'source~*/letters/*' "What did the CEO promise?"`,
+  distill ask --where year>=2021 --where 'source~*/letters/*' "What grew?"`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if stream && a.jsonOut {
