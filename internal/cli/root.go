@@ -125,7 +125,7 @@ Start with:  distill demo`,
 	root.PersistentFlags().StringVar(&a.models.Embed, "embed", "", "embedding model URI, e.g. tei:http://127.0.0.1:8080 (default $DISTILL_EMBED)")
 	root.PersistentFlags().StringVar(&a.models.Rerank, "rerank", "", "reranker URI, e.g. tei:http://127.0.0.1:8081 (default $DISTILL_RERANK)")
 	root.PersistentFlags().BoolVar(&a.noCache, "no-cache", false, "send every compression and filter call to the LLM, bypassing the LLM cache")
-	root.AddCommand(a.ingestCmd(), a.askCmd(), a.compareCmd(), a.lsCmd(), a.rmCmd(), a.demoCmd(), a.techniquesCmd())
+	root.AddCommand(a.ingestCmd(), a.syncCmd(), a.askCmd(), a.compareCmd(), a.lsCmd(), a.rmCmd(), a.demoCmd(), a.techniquesCmd())
 	root.AddCommand(a.heavyCmds()...)
 	root.AddCommand(a.checkCmd())
 	root.AddCommand(a.evalCmd())
