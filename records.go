@@ -21,7 +21,9 @@ func (e *Engine) IngestRecords(ctx context.Context, recs []ingest.Record, opts i
 // without composing an answer: the contexts and what they cost, with Mode
 // "none" and an empty Answer. Retrieval evaluation uses it so that it does
 // not pay for answers it does not read.
-func (e *Engine) Retrieve(ctx context.Context, question, techniqueName string) (*Result, error) {
+func (e *Engine) Retrieve(ctx context.Context, question, techniqueName string) (_ *Result, err error) {
+	ctx, span := startSpan(ctx, "distill.retrieve", attrTechnique.String(techniqueName), attrQuestion.Int(len(question)))
+	defer func() { endSpan(span, err) }()
 	question = strings.TrimSpace(question)
 	if question == "" {
 		return nil, ErrEmptyQuestion
