@@ -94,7 +94,9 @@ func (e *Engine) answer(ctx context.Context, question string, contexts []documen
 	return ans, onToken(ans.Text)
 }
 
-func (e *Engine) ask(ctx context.Context, question string, t *technique.Technique, onToken func(string) error) (*Result, error) {
+func (e *Engine) ask(ctx context.Context, question string, t *technique.Technique, onToken func(string) error) (_ *Result, err error) {
+	ctx, span := startSpan(ctx, "distill.ask", attrTechnique.String(t.Name), attrQuestion.Int(len(question)))
+	defer func() { endSpan(span, err) }()
 	if err := unavailable(t); err != nil {
 		return nil, err
 	}
@@ -104,7 +106,10 @@ func (e *Engine) ask(ctx context.Context, question string, t *technique.Techniqu
 		return nil, err
 	}
 	answerStart := time.Now()
-	ans, err := e.answer(ctx, question, run.Contexts, onToken)
+	actx, aspan := startSpan(ctx, "answer", attrContexts.Int(len(run.Contexts)))
+	ans, err := e.answer(actx, question, run.Contexts, onToken)
+	aspan.SetAttributes(attrMode.String(ans.Mode))
+	endSpan(aspan, err)
 	if err != nil {
 		return nil, err
 	}
@@ -139,8 +144,10 @@ type Comparison struct {
 // Compare answers question with each named technique (all that can run
 // with the configured models when none are named), one after another so
 // that their latencies are comparable.
-func (e *Engine) Compare(ctx context.Context, question string, techniques []string, opts ...QueryOption) (*Comparison, error) {
-	ctx, err := e.queryContext(ctx, opts)
+func (e *Engine) Compare(ctx context.Context, question string, techniques []string, opts ...QueryOption) (_ *Comparison, err error) {
+	ctx, span := startSpan(ctx, "distill.compare", attrQuestion.Int(len(question)))
+	defer func() { endSpan(span, err) }()
+	ctx, err = e.queryContext(ctx, opts)
 	if err != nil {
 		return nil, err
 	}

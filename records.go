@@ -21,8 +21,10 @@ func (e *Engine) IngestRecords(ctx context.Context, recs []ingest.Record, opts i
 // without composing an answer: the contexts and what they cost, with Mode
 // "none" and an empty Answer. Retrieval evaluation uses it so that it does
 // not pay for answers it does not read.
-func (e *Engine) Retrieve(ctx context.Context, question, techniqueName string, opts ...QueryOption) (*Result, error) {
-	ctx, err := e.queryContext(ctx, opts)
+func (e *Engine) Retrieve(ctx context.Context, question, techniqueName string, opts ...QueryOption) (_ *Result, err error) {
+	ctx, span := startSpan(ctx, "distill.retrieve", attrTechnique.String(techniqueName), attrQuestion.Int(len(question)))
+	defer func() { endSpan(span, err) }()
+	ctx, err = e.queryContext(ctx, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -256,6 +256,12 @@ type file struct {
 	size int64
 }
 
+// Path is the file's absolute path.
+func (f file) Path() string { return f.path }
+
+// Size is the file's size in bytes when it was walked.
+func (f file) Size() int64 { return f.size }
+
 // Walk expands paths into the files to ingest, sorted within each
 // directory; paths that cannot be read come back as failures.
 func Walk(paths []string) ([]file, []FileResult) {
@@ -341,6 +347,25 @@ func describe(err error) string {
 	return err.Error()
 }
 
+// StoredMeta is the metadata a document ingested with these options
+// records: the --meta pairs and, when pages were trimmed, their range.
+func (o Options) StoredMeta() map[string]string {
+	meta := maps.Clone(o.Meta)
+	if !o.Pages.All() {
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		meta["pages"] = o.Pages.String()
+	}
+	return meta
+}
+
+// Same reports whether a stored document is what ingesting content with
+// this hash and stored metadata would write, so ingesting it is a no-op.
+func Same(stored store.DocumentInfo, hash string, meta map[string]string) bool {
+	return stored.Hash == hash && maps.Equal(stored.Meta, meta)
+}
+
 // ingestFile ingests one file and reports it; it never returns an error.
 func (in *Ingester) ingestFile(ctx context.Context, path string, size int64, opts Options) FileResult {
 	source := path
@@ -357,17 +382,11 @@ func (in *Ingester) ingestFile(ctx context.Context, path string, size int64, opt
 	if err != nil {
 		return fail(&loader.Error{Source: source, Reason: describe(err), Err: err})
 	}
-	meta := maps.Clone(opts.Meta)
-	if !opts.Pages.All() {
-		if meta == nil {
-			meta = map[string]string{}
-		}
-		meta["pages"] = opts.Pages.String()
-	}
+	meta := opts.StoredMeta()
 	doc := document.Document{ID: res.DocID, Source: source, Hash: hash, Size: n, Meta: meta}
 	old, err := in.Store.Document(ctx, source)
 	switch {
-	case err == nil && old.Hash == hash && maps.Equal(old.Meta, meta):
+	case err == nil && Same(old, hash, meta):
 		res.Status, res.Pages, res.Chunks = Unchanged, old.Pages, old.Chunks
 		return res
 	case err == nil:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -131,6 +132,7 @@ func (c *cached) Embed(ctx context.Context, texts []string, purpose Purpose) ([]
 			at = append(at, i)
 		}
 	}
+	trace.SpanFromContext(ctx).SetAttributes(AttrCacheHits.Int(len(texts) - len(missing)))
 	if len(missing) == 0 {
 		return out, nil
 	}

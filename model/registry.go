@@ -96,7 +96,7 @@ func OpenLLM(ctx context.Context, raw string) (LLM, error) {
 // Every provider's embedder comes wrapped the same way: texts get the
 // model's query or document prefix, are looked up in the cache (when one is
 // given), and what is missing is sent in batches of batch_size with up to
-// concurrency requests in flight.
+// concurrency requests in flight. Each call is a span "embed".
 func OpenEmbedder(ctx context.Context, raw string, opts ...OpenOption) (Embedder, error) {
 	e, err := open(ctx, raw, embedders, "embedding model")
 	if err != nil || e == nil {
@@ -120,16 +120,20 @@ func OpenEmbedder(ctx context.Context, raw string, opts ...OpenOption) (Embedder
 	if o.cache != nil {
 		e = Cached(e, o.cache)
 	}
-	if selfPrefixing {
-		return e, nil
+	if !selfPrefixing {
+		query, doc := s.Prefixes(e.Name())
+		e = Prefixed(e, query, doc)
 	}
-	query, doc := s.Prefixes(e.Name())
-	return Prefixed(e, query, doc), nil
+	return &tracedEmbedder{e}, nil
 }
 
 // OpenReranker opens the reranker a URI names; "none" or "" gives nil.
 func OpenReranker(ctx context.Context, raw string) (Reranker, error) {
-	return open(ctx, raw, rerankers, "reranker")
+	r, err := open(ctx, raw, rerankers, "reranker")
+	if err != nil || r == nil {
+		return r, err
+	}
+	return &tracedReranker{r}, nil
 }
 
 func open[T any](ctx context.Context, raw string, m map[string]func(context.Context, URI) (T, error), kind string) (T, error) {

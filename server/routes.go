@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // route is one operation of the API. The table is the one source of truth
@@ -98,6 +100,9 @@ func (s *Server) wrap(rt route, label, allow string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		var span trace.Span
+		r, span = startRequestSpan(r, label)
+		defer func() { endRequestSpan(span, rec.status) }()
 		s.metrics.inflight.Inc()
 		defer func() {
 			s.metrics.inflight.Dec()

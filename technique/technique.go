@@ -9,6 +9,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/distill-rag/distill/compress"
 	"github.com/distill-rag/distill/config"
 	"github.com/distill-rag/distill/cost"
@@ -58,7 +63,10 @@ type Run struct {
 // Run retrieves and compresses the context for question.
 func (t *Technique) Run(ctx context.Context, question string) (*Run, error) {
 	start := time.Now()
-	passages, err := t.Retriever.Retrieve(ctx, question)
+	rctx, span := tracer().Start(ctx, "retrieve", trace.WithAttributes(attribute.String("distill.retriever", t.Spec.Retriever.Type)))
+	passages, err := t.Retriever.Retrieve(rctx, question)
+	span.SetAttributes(attribute.Int("distill.passages.out", len(passages)))
+	endSpan(span, err)
 	if err != nil {
 		return nil, fmt.Errorf("technique %s: retrieve: %w", t.Name, err)
 	}
@@ -69,7 +77,12 @@ func (t *Technique) Run(ctx context.Context, question string) (*Run, error) {
 	for _, c := range t.Compressors {
 		start := time.Now()
 		in := passages
-		out, rep, err := c.Compress(ctx, question, in)
+		cctx, span := tracer().Start(ctx, "compress:"+c.Type, trace.WithAttributes(
+			attribute.String("distill.compressor", c.Type), attribute.Int("distill.passages.in", len(in))))
+		out, rep, err := c.Compress(cctx, question, in)
+		span.SetAttributes(attribute.Int("distill.passages.out", len(out)), attribute.Int("distill.llm.calls", rep.Usage.Calls),
+			attribute.Int("distill.llm.cached", rep.Usage.Cached))
+		endSpan(span, err)
 		if err != nil {
 			return nil, fmt.Errorf("technique %s: compress (%s): %w", t.Name, c.Type, err)
 		}
@@ -82,6 +95,18 @@ func (t *Technique) Run(ctx context.Context, question string) (*Run, error) {
 	}
 	run.Contexts = passages
 	return run, nil
+}
+
+// tracer is looked up on every run, so that the provider installed when
+// the run starts is the one used (a no-op when none is).
+func tracer() trace.Tracer { return otel.Tracer("github.com/distill-rag/distill/technique") }
+
+func endSpan(span trace.Span, err error) {
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
 }
 
 // Chars is the total length of the passages' text in characters.

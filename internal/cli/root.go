@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/distill-rag/distill"
+	"github.com/distill-rag/distill/internal/telemetry"
 	"github.com/distill-rag/distill/model"
 )
 
@@ -53,6 +54,20 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx = model.WithRetryObserver(ctx, func(r model.Retry) {
 		fmt.Fprintf(stderr, "distill: %v; retrying (%d/%d) after %s\n", r.Err, r.Attempt+1, r.Attempts, r.Wait.Round(time.Millisecond))
 	})
+	// Traces go to an OTLP endpoint when the standard variables name one;
+	// otherwise no provider is installed and spans cost nothing.
+	if shutdown, _, err := telemetry.Setup(ctx); err != nil {
+		fmt.Fprintln(stderr, styleFor(stderr).red("distill:")+" warning: "+err.Error())
+	} else {
+		defer func() {
+			// Flush what is batched, without holding the exit for long.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := shutdown(fctx); err != nil {
+				fmt.Fprintln(stderr, styleFor(stderr).red("distill:")+" warning: traces not exported: "+err.Error())
+			}
+		}()
+	}
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, style: styleFor(stdout)}
 	width = outputWidth(stdout)
 	root := a.root()
@@ -127,7 +142,7 @@ Start with:  distill demo`,
 	root.MarkPersistentFlagDirname("db")
 	root.MarkPersistentFlagFilename("config", "yaml", "yml")
 	root.PersistentFlags().BoolVar(&a.noCache, "no-cache", false, "send every compression and filter call to the LLM, bypassing the LLM cache")
-	root.AddCommand(a.ingestCmd(), a.askCmd(), a.compareCmd(), a.lsCmd(), a.rmCmd(), a.demoCmd(), a.techniquesCmd())
+	root.AddCommand(a.ingestCmd(), a.syncCmd(), a.askCmd(), a.compareCmd(), a.lsCmd(), a.rmCmd(), a.demoCmd(), a.techniquesCmd())
 	root.AddCommand(a.heavyCmds()...)
 	root.AddCommand(a.checkCmd())
 	root.AddCommand(a.evalCmd())

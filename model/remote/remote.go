@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/distill-rag/distill/model"
 )
 
@@ -49,10 +51,18 @@ func realSleep(ctx context.Context, d time.Duration) error {
 // Do calls fn until it succeeds, fails in a way that retrying cannot fix,
 // or the attempts are used up. Each attempt gets its own timeout; fn should
 // return a *model.Error so that Do can tell a 429 from a 401.
-func Do(ctx context.Context, p Policy, fn func(ctx context.Context) error) error {
+//
+// The whole call, retries included, is a span "model.request" with the
+// number of attempts.
+func Do(ctx context.Context, p Policy, fn func(ctx context.Context) error) (err error) {
+	ctx, span := model.StartSpan(ctx, "model.request")
+	attempt := 0
+	defer func() {
+		span.SetAttributes(attribute.Int("distill.attempts", attempt))
+		model.EndSpan(span, err)
+	}()
 	attempts := max(p.Attempts, 1)
-	var err error
-	for attempt := 1; ; attempt++ {
+	for attempt = 1; ; attempt++ {
 		err = try(ctx, p.Timeout, fn)
 		if err == nil || ctx.Err() != nil || attempt >= attempts || !Retryable(err) {
 			return err
