@@ -142,4 +142,20 @@ func TestEvalQACommand(t *testing.T) {
 	if !strings.Contains(string(html), "holds an expected answer") {
 		t.Error("the HTML report does not mark the contexts that hold an answer")
 	}
+	// --where limits every question's retrieval: with only the railway
+	// document allowed, the lava question finds nothing that answers it.
+	code, out, errs = runEval(t, "--db", db, "eval", "--qa", qa, "--techniques", "regular", "--json", "--where", "source~*/rail.txt")
+	if code != 0 {
+		t.Fatalf("eval --where: exit %d: %s", code, errs)
+	}
+	got.Results = nil
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Results) != 1 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r := got.Results[0]; r.HitRate == nil || *r.HitRate != 0.5 {
+		t.Errorf("eval --where source~*/rail.txt: hit rate %v, want 0.5: %s", r.HitRate, out)
+	}
+	if code, _, errs := runEval(t, "--db", db, "eval", "--qa", qa, "--where", "decade=1990"); code == 0 || !strings.Contains(errs, "decade") {
+		t.Errorf("eval --where with a key no document has: exit %d: %s", code, errs)
+	}
 }
