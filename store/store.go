@@ -131,7 +131,9 @@ type VectorWriter interface {
 	// BeginVectors is Begin for a document whose searched chunks carry
 	// vectors from model. It fails with an *EmbeddingMismatchError when
 	// the collection is embedded with another model, and when the
-	// collection holds documents without vectors.
+	// collection holds documents without vectors; a driver may report it
+	// from AddPage or Commit instead (the embedded store buffers the
+	// document and opens its transaction late), storing nothing.
 	BeginVectors(ctx context.Context, doc document.Document, model string) (DocumentWriter, error)
 	// Unembedded returns up to limit chunks of searched splits that have
 	// no vector from model, in increasing ID order after the ID after, and

@@ -39,6 +39,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Documents", func(t *testing.T) { testDocuments(t, h) })
 	t.Run("Rollback", func(t *testing.T) { testRollback(t, h) })
 	t.Run("SearchText", func(t *testing.T) { testSearchText(t, h) })
+	t.Run("Vectors", func(t *testing.T) { testVectors(t, h) })
 	t.Run("Empty", func(t *testing.T) { testEmpty(t, h) })
 	t.Run("Destroy", func(t *testing.T) { testDestroy(t, h) })
 }
@@ -232,5 +233,67 @@ func testDestroy(t *testing.T, h Harness) {
 	}
 	if h.Gone != nil && !h.Gone(t) {
 		t.Fatal("Destroy left the collection's files behind")
+	}
+}
+
+func testVectors(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := open(t, h)
+	vw, ok := s.(store.VectorWriter)
+	if !ok {
+		t.Skip("driver does not implement store.VectorWriter")
+	}
+	const model = "storetest-model"
+	vecs := map[string][]float32{"east.txt": {1, 0, 0, 0}, "north.txt": {0, 1, 0, 0}, "northeast.txt": {0.7, 0.7, 0, 0}}
+	for _, src := range []string{"east.txt", "north.txt", "northeast.txt"} {
+		w, err := vw.BeginVectors(ctx, document.Document{ID: document.IDFor(src), Source: src, Type: "text", Hash: src}, model)
+		if err != nil {
+			t.Fatalf("BeginVectors(%s): %v", src, err)
+		}
+		text := "text of " + src
+		cs := chunksFor(text, both...)
+		for i := range cs {
+			cs[i].Vector = vecs[src]
+		}
+		if err := w.AddPage(ctx, document.Page{Number: 1, Text: text}, cs); err != nil {
+			t.Fatalf("AddPage(%s): %v", src, err)
+		}
+		if err := w.Commit(ctx); err != nil {
+			t.Fatalf("Commit(%s): %v", src, err)
+		}
+	}
+	em, err := vw.Embedding(ctx)
+	if err != nil || em.Model != model || em.Dim != 4 {
+		t.Fatalf("Embedding = %+v, %v; want %s with 4 dimensions", em, err, model)
+	}
+	res, err := vw.SearchVector(ctx, "chunks", []float32{1, 0.1, 0, 0}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || res[0].Source != "east.txt" || res[1].Source != "northeast.txt" {
+		t.Fatalf("SearchVector k=2 = %+v, want east.txt then northeast.txt", res)
+	}
+	// The contract (store.VectorWriter): another model is refused by
+	// BeginVectors or, at the latest, by Commit (the embedded store
+	// buffers the document and opens its transaction late), and nothing
+	// of the document is stored.
+	w, err := vw.BeginVectors(ctx, document.Document{ID: document.IDFor("z.txt"), Source: "z.txt", Type: "text", Hash: "z"}, "another-model")
+	if err == nil {
+		cs := chunksFor("zzz", both...)
+		for i := range cs {
+			cs[i].Vector = []float32{0, 0, 1, 0}
+		}
+		err = w.AddPage(ctx, document.Page{Number: 1, Text: "zzz"}, cs)
+		if err == nil {
+			err = w.Commit(ctx)
+		}
+		_ = w.Rollback()
+	}
+	var mismatch *store.EmbeddingMismatchError
+	if !errors.As(err, &mismatch) {
+		t.Fatalf("BeginVectors with another model = %v, want *store.EmbeddingMismatchError", err)
+	}
+	if _, err := s.Document(ctx, "z.txt"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Document(z.txt) after a refused model = %v, want ErrNotFound", err)
 	}
 }
