@@ -2,6 +2,30 @@
 // searched, independent of where it is kept. Providers (the embedded SQLite
 // store, Weaviate) implement Store and register an opener for their URI
 // scheme, in the way database/sql drivers do.
+//
+// # The store contract
+//
+// Required of every driver: Store (documents written through Begin and a
+// DocumentWriter, atomic per document and replacing the same source;
+// Document, Documents, Delete, Page, Parents, Splits; BM25 SearchText
+// scoped to one split, best first, at most k) and safety for concurrent
+// use. Optional capabilities are interfaces a driver declares by
+// implementing them; callers detect each with a type assertion on the
+// Store and fall back or refuse when it is missing:
+//
+//   - Emptier: Empty without listing documents (fallback: Documents).
+//   - VectorStore, VectorWriter: embeddings, SearchVector, BeginVectors,
+//     re-embedding (Unembedded, PutVectors, ActivateEmbedding).
+//   - FilterSearcher: metadata filters applied before top k.
+//   - Checker: verify and repair (distill check).
+//   - Exporter: read documents back as written, for Copy.
+//   - Destroyer: remove the whole collection, nothing left behind.
+//   - Resplitter: change splits in place.
+//   - read-only: Options.ReadOnly; writes fail with *ReadOnlyError.
+//
+// The conformance suite in store/storetest runs the contract against a
+// driver; both built-in drivers run it, and a capability's subtests are
+// skipped for a driver that does not implement it.
 package store
 
 import (
@@ -107,7 +131,9 @@ type VectorWriter interface {
 	// BeginVectors is Begin for a document whose searched chunks carry
 	// vectors from model. It fails with an *EmbeddingMismatchError when
 	// the collection is embedded with another model, and when the
-	// collection holds documents without vectors.
+	// collection holds documents without vectors; a driver may report it
+	// from AddPage or Commit instead (the embedded store buffers the
+	// document and opens its transaction late), storing nothing.
 	BeginVectors(ctx context.Context, doc document.Document, model string) (DocumentWriter, error)
 	// Unembedded returns up to limit chunks of searched splits that have
 	// no vector from model, in increasing ID order after the ID after, and
