@@ -17,8 +17,8 @@ import (
 	"testing"
 
 	"github.com/distill-rag/distill/document"
-	. "github.com/distill-rag/distill/loader"
 	"github.com/distill-rag/distill/internal/testsupport"
+	. "github.com/distill-rag/distill/loader"
 )
 
 // The bombs are read in a child process (this test binary re-executed with
