@@ -175,8 +175,8 @@ func TestPDFFlateBombRefused(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("needs /proc to measure peak memory")
 	}
-	if testing.Short() {
-		t.Skip("builds a 512 MiB bomb")
+	if testing.Short() || raceEnabled {
+		t.Skip("builds a 512 MiB bomb; the race detector multiplies memory")
 	}
 	r := runBombChild(t, "TestPDFFlateBombRefused", "pdf")
 	t.Logf("child: %+v", r)
@@ -201,8 +201,8 @@ func TestZipBombPeakMemory(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("needs /proc to measure peak memory")
 	}
-	if testing.Short() {
-		t.Skip("builds a 512 MiB bomb")
+	if testing.Short() || raceEnabled {
+		t.Skip("builds a 512 MiB bomb; the race detector multiplies memory")
 	}
 	r := runBombChild(t, "TestZipBombPeakMemory", "zip")
 	t.Logf("child: %+v", r)
