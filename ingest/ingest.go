@@ -47,6 +47,11 @@ type Options struct {
 	// Preparing, when set, hears of one-time work that holds up the first
 	// file (see loader.Options).
 	Preparing func(what string)
+	// Limits are the loader's limits against hostile files (the Limit
+	// fields of loader.Options: PDFMemory, PageTime, ZipInflated, ...;
+	// docs/reliability.md); its Pages, MaxBytes, MaxPages and Preparing are
+	// ignored in favour of the fields above. Zero fields take the defaults.
+	Limits loader.Options
 }
 
 // Progress tells how far a run is.
@@ -406,7 +411,8 @@ func (in *Ingester) ingestFile(ctx context.Context, path string, size int64, opt
 
 // write loads, splits and stores one document in one transaction.
 func (in *Ingester) write(ctx context.Context, path string, size int64, doc *document.Document, opts Options) (pages, chunks int, err error) {
-	lopts := loader.Options{Pages: opts.Pages, MaxBytes: opts.MaxBytes, MaxPages: opts.MaxPages, Preparing: opts.Preparing}
+	lopts := opts.Limits
+	lopts.Pages, lopts.MaxBytes, lopts.MaxPages, lopts.Preparing = opts.Pages, opts.MaxBytes, opts.MaxPages, opts.Preparing
 	stream := size >= smallFile
 	var w store.DocumentWriter
 	defer func() {

@@ -172,20 +172,19 @@ func zipOf(t *testing.T, entries map[string][]byte) []byte {
 func TestZipBombsRefused(t *testing.T) {
 	dir := t.TempDir()
 	many := map[string][]byte{}
-	for i := 0; i <= MaxZipEntries; i++ {
+	for i := 0; i <= 100; i++ {
 		many[fmt.Sprintf("f%d", i)] = nil
 	}
-	defer func(old int64) { zipInflatedLimit = old }(zipInflatedLimit)
-	zipInflatedLimit = 1 << 20
+	opts := Options{ZipEntries: 100, ZipInflated: 1 << 20}
 	huge := bytes.Repeat([]byte("<w:t>aaaa</w:t>"), 2<<20/15)
 	for _, tc := range []struct {
 		name    string
 		entries map[string][]byte
 		want    string
 	}{
-		{"entries.docx", many, "entries, over the limit"},
-		{"inflated.docx", map[string][]byte{"word/document.xml": huge}, "zip bomb"},
-		{"inflated.xlsx", map[string][]byte{"xl/workbook.xml": huge}, "zip bomb"},
+		{"entries.docx", many, LimitZipEntries},
+		{"inflated.docx", map[string][]byte{"word/document.xml": huge}, LimitZipInflated},
+		{"inflated.xlsx", map[string][]byte{"xl/workbook.xml": huge}, LimitZipInflated},
 		{"notzip.pptx", map[string][]byte{}, "PowerPoint"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,9 +194,13 @@ func TestZipBombsRefused(t *testing.T) {
 				data = []byte("this is not a zip file at all")
 			}
 			os.WriteFile(path, data, 0o644)
-			_, _, err := loadPath(t, path)
+			err := LoadFile(context.Background(), path, &document.Document{Source: path}, opts, func(document.Page) error { return nil })
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
 				t.Fatalf("err = %v, want one naming %s and saying %q", err, path, tc.want)
+			}
+			var lim *LimitError
+			if tc.name != "notzip.pptx" && (!errors.As(err, &lim) || lim.Limit != tc.want) {
+				t.Fatalf("err = %#v, want a *LimitError for %q", err, tc.want)
 			}
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/distill-rag/distill/document"
 )
@@ -28,6 +29,17 @@ type Options struct {
 	// file slow (compiling the PDF reader into a cold cache), so that a
 	// caller can say why nothing moves.
 	Preparing func(what string)
+
+	// Limits against hostile files; 0 means the Default* constant. See
+	// docs/reliability.md.
+	PDFMemory       int64         // wasm memory of one PDFium instance (DefaultPDFMemory); fixed by the first PDF read in a process
+	PDFMemoryBudget int64         // wasm memory of all PDFium instances at once (DefaultPDFMemoryBudget)
+	PageTime        time.Duration // PDFium's time on one page (DefaultPageTime)
+	DocumentTime    time.Duration // PDFium's time on one document (DefaultDocumentTime)
+	PageText        int64         // bytes of text of one page (DefaultPageText)
+	DocumentText    int64         // bytes of text of one document (DefaultDocumentText)
+	ZipEntries      int           // entries of a zip container (DefaultZipEntries)
+	ZipInflated     int64         // inflated bytes read from one zip container (DefaultZipInflated)
 }
 
 // Defaults for Options.
@@ -204,6 +216,10 @@ func Load(ctx context.Context, format Format, r io.ReaderAt, size int64, doc *do
 	})
 	if err != nil {
 		var le *Error
+		var lim *LimitError
+		if errors.As(err, &lim) {
+			return lim // it names the file and page itself
+		}
 		if errors.As(err, &le) || ctx.Err() != nil {
 			return err
 		}

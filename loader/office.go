@@ -33,7 +33,7 @@ type docxFormat struct{}
 func (docxFormat) Name() string { return "docx" }
 
 func (docxFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *document.Document, opts Options, emit EmitFunc) error {
-	z, err := openZip(r, size, "Word (.docx)")
+	z, err := openZip(r, size, "Word (.docx)", doc.Source, opts)
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ type odtFormat struct{}
 func (odtFormat) Name() string { return "odt" }
 
 func (odtFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *document.Document, opts Options, emit EmitFunc) error {
-	z, err := openZip(r, size, "OpenDocument (.odt)")
+	z, err := openZip(r, size, "OpenDocument (.odt)", doc.Source, opts)
 	if err != nil {
 		return err
 	}
@@ -337,7 +337,7 @@ type pptxFormat struct{}
 func (pptxFormat) Name() string { return "pptx" }
 
 func (pptxFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *document.Document, opts Options, emit EmitFunc) error {
-	z, err := openZip(r, size, "PowerPoint (.pptx)")
+	z, err := openZip(r, size, "PowerPoint (.pptx)", doc.Source, opts)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/klippa-app/go-pdfium"
@@ -20,6 +21,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/distill-rag/distill/document"
 )
@@ -37,6 +39,11 @@ var (
 	poolOnce sync.Once
 	pool     pdfium.Pool
 	poolErr  error
+	// pdfMemory is the wasm memory of one instance, fixed when the pool
+	// starts; pdfBudget is reserved from by every instance in use, so that
+	// concurrent PDF work is bounded by memory, not only by cores.
+	pdfMemory int64
+	pdfBudget *semaphore.Weighted
 )
 
 // CacheDir returns distill's cache directory: $DISTILL_CACHE_DIR, else the
@@ -55,15 +62,21 @@ func CacheDir() string {
 const PreparingPDF = "preparing the PDF reader (first run only; it can take a minute)"
 
 // Pool returns the process-wide PDFium pool, starting it on first use.
-func Pool() (pdfium.Pool, error) { return startPool(nil) }
+func Pool() (pdfium.Pool, error) { return startPool(Options{}) }
 
 // startPool starts the pool once; preparing hears of it when the
 // compilation cache is cold, which makes the start take up to a minute.
-func startPool(preparing func(string)) (pdfium.Pool, error) {
+// The memory limits of opts are fixed by the first call.
+func startPool(opts Options) (pdfium.Pool, error) {
+	preparing := opts.Preparing
 	poolOnce.Do(func() {
+		pdfMemory = opts.pdfMemory()
+		pdfBudget = semaphore.NewWeighted(opts.pdfMemoryBudget())
+		pages := min(pdfMemory/wasmPage, 65536)
 		rc := wazero.NewRuntimeConfig().
 			WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
-			WithCloseOnContextDone(true)
+			WithCloseOnContextDone(true).
+			WithMemoryLimitPages(uint32(pages))
 		dir := filepath.Join(CacheDir(), "wasm")
 		if preparing != nil && !holdsFiles(dir) {
 			preparing(PreparingPDF)
@@ -89,6 +102,8 @@ func startPool(preparing func(string)) (pdfium.Pool, error) {
 	return pool, poolErr
 }
 
+const wasmPage = 64 << 10 // bytes in a WebAssembly memory page
+
 // PDFReaderCompiled reports whether PDFium's compilation cache is warm, so
 // that starting the PDF reader takes a moment rather than up to a minute.
 func PDFReaderCompiled() bool { return holdsFiles(filepath.Join(CacheDir(), "wasm")) }
@@ -108,44 +123,71 @@ func holdsFiles(dir string) bool {
 }
 
 func (pdfFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *document.Document, opts Options, emit EmitFunc) error {
-	p, err := startPool(opts.Preparing)
+	p, err := startPool(opts)
 	if err != nil {
 		return err
 	}
+	// Each instance reserves its whole memory limit from the budget.
+	if err := pdfBudget.Acquire(ctx, pdfMemory); err != nil {
+		return err
+	}
+	defer pdfBudget.Release(pdfMemory)
 	inst, err := p.GetInstanceWithContext(ctx)
 	if err != nil {
 		return fmt.Errorf("start PDFium: %w", err)
 	}
-	// A hostile file can keep PDFium busy; cancelling ctx kills the instance,
-	// which aborts the WebAssembly call in progress.
+	// A hostile file can keep PDFium busy; cancelling lctx (the caller, or
+	// a time limit with a *LimitError as cause) kills the instance, which
+	// aborts the WebAssembly call in progress.
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	docTimer := time.AfterFunc(opts.documentTime(), func() {
+		cancel(&LimitError{Source: doc.Source, Limit: LimitDocumentTime, Value: opts.documentTime().String(), Option: "Options.DocumentTime"})
+	})
+	defer docTimer.Stop()
 	done := make(chan struct{})
 	killed := make(chan bool, 1)
 	go func() {
 		select {
-		case <-ctx.Done():
+		case <-lctx.Done():
 			inst.Kill()
 			killed <- true
 		case <-done:
 			killed <- false
 		}
 	}()
+	trapped := false
 	defer func() {
 		close(done)
 		if !<-killed {
-			inst.Close()
+			if trapped {
+				inst.Kill() // a trapped instance is not reused
+			} else {
+				inst.Close()
+			}
 		}
 	}()
 	// The pages are kept until the document is read, so that its soft
 	// hyphens are decided with the whole document's vocabulary.
 	var pages []document.Page
-	err = loadPDF(ctx, inst, r, size, doc, opts, func(p document.Page) error {
+	var text int64
+	err = loadPDF(lctx, cancel, inst, r, size, doc, opts, func(p document.Page) error {
+		text += int64(len(p.Text))
+		if text > opts.documentText() {
+			return &LimitError{Source: doc.Source, Page: p.Number, Limit: LimitDocumentText, Value: bytesString(opts.documentText()), Option: "Options.DocumentText"}
+		}
 		pages = append(pages, p)
 		return nil
 	})
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	var lim *LimitError
+	if cause := context.Cause(lctx); errors.As(cause, &lim) {
+		return lim
+	}
 	if err != nil {
+		trapped = strings.Contains(err.Error(), "wasm error")
 		return err
 	}
 	return emitResolvingHyphens(pages, emit)
@@ -170,7 +212,7 @@ func emitResolvingHyphens(pages []document.Page, emit EmitFunc) error {
 	return nil
 }
 
-func loadPDF(ctx context.Context, inst pdfium.Pdfium, r io.ReaderAt, size int64, doc *document.Document, opts Options, emit EmitFunc) error {
+func loadPDF(ctx context.Context, cancel context.CancelCauseFunc, inst pdfium.Pdfium, r io.ReaderAt, size int64, doc *document.Document, opts Options, emit EmitFunc) error {
 	opened, err := inst.OpenDocument(&requests.OpenDocument{FileReader: io.NewSectionReader(r, 0, size), FileReaderSize: size})
 	if err != nil {
 		return &Error{Source: doc.Source, Reason: describePDFError(err), Err: err}
@@ -198,15 +240,36 @@ func loadPDF(ctx context.Context, inst pdfium.Pdfium, r io.ReaderAt, size int64,
 			}
 			continue
 		}
+		pageTimer := time.AfterFunc(opts.pageTime(), func() {
+			cancel(&LimitError{Source: doc.Source, Page: number, Limit: LimitPageTime, Value: opts.pageTime().String(), Option: "Options.PageTime"})
+		})
 		text, err := inst.GetPageText(&requests.GetPageText{Page: requests.Page{ByIndex: &requests.PageByIndex{Document: opened.Document, Index: i}}})
+		pageTimer.Stop()
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if isOutOfMemory(err) {
+				// PDFium aborts (a wasm "unreachable" trap) when an
+				// allocation fails, which the memory limit makes it do.
+				return &LimitError{Source: doc.Source, Page: number, Limit: LimitPDFMemory, Value: bytesString(pdfMemory), Option: "Options.PDFMemory"}
+			}
 			return &Error{Source: doc.Source, Page: number, Reason: "cannot read text: " + describePDFError(err), Err: err}
+		}
+		if n := opts.pageText(); int64(len(text.Text)) > n {
+			return &LimitError{Source: doc.Source, Page: number, Limit: LimitPageText, Value: bytesString(n), Option: "Options.PageText"}
 		}
 		if err := emit(document.Page{Number: number, Text: cleanPDFText(text.Text)}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// isOutOfMemory reports whether err is PDFium's abort on a failed
+// allocation: a wasm "unreachable" trap.
+func isOutOfMemory(err error) bool {
+	return strings.Contains(err.Error(), "wasm error: unreachable")
 }
 
 func describePDFError(err error) string {

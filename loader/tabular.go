@@ -85,13 +85,14 @@ func (xlsxFormat) Name() string { return "xlsx" }
 
 func (xlsxFormat) Load(ctx context.Context, r io.ReaderAt, size int64, doc *document.Document, opts Options, emit EmitFunc) error {
 	// Check the entry count ourselves; excelize enforces the inflated size.
-	if _, err := openZip(r, size, "Excel (.xlsx)"); err != nil {
+	if _, err := openZip(r, size, "Excel (.xlsx)", doc.Source, opts); err != nil {
 		return err
 	}
-	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{UnzipSizeLimit: zipInflatedLimit, UnzipXMLSizeLimit: min(16<<20, zipInflatedLimit)})
+	inflated := opts.zipInflated()
+	f, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{UnzipSizeLimit: inflated, UnzipXMLSizeLimit: min(16<<20, inflated)})
 	if err != nil {
 		if strings.Contains(err.Error(), "unzip size") {
-			return fmt.Errorf("is refused: its zip entries inflate to more than %d bytes (a zip bomb?)", zipInflatedLimit)
+			return zipInflatedError(doc.Source, inflated)
 		}
 		return fmt.Errorf("is not a valid Excel workbook: %w", err)
 	}

@@ -9,34 +9,29 @@ import (
 	"strings"
 )
 
-// Limits on the zip containers of office documents and e-books, so that a
-// zip bomb is refused instead of filling memory.
-const (
-	MaxZipEntries = 10000
-	// MaxZipInflated bounds the inflated size of all the entries read from
-	// one file.
-	MaxZipInflated = 512 << 20
-)
-
-// zipInflatedLimit is MaxZipInflated; tests lower it rather than build a
-// half-gigabyte bomb.
-var zipInflatedLimit int64 = MaxZipInflated
-
-// zipDoc is an opened zip container with a budget of inflated bytes.
+// zipDoc is an opened zip container with a budget of inflated bytes, so
+// that a zip bomb is refused instead of filling memory.
 type zipDoc struct {
 	zr     *zip.Reader
+	source string
+	limit  int64 // Options.ZipInflated
 	budget int64
 }
 
-func openZip(r io.ReaderAt, size int64, kind string) (*zipDoc, error) {
+func openZip(r io.ReaderAt, size int64, kind, source string, opts Options) (*zipDoc, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("is not a valid %s file (its zip container cannot be read: %w)", kind, err)
 	}
-	if len(zr.File) > MaxZipEntries {
-		return nil, fmt.Errorf("is refused: its zip container has %d entries, over the limit of %d", len(zr.File), MaxZipEntries)
+	if n := opts.zipEntries(); len(zr.File) > n {
+		return nil, &LimitError{Source: source, Limit: LimitZipEntries, Value: fmt.Sprintf("%d (it has %d)", n, len(zr.File)), Option: "Options.ZipEntries"}
 	}
-	return &zipDoc{zr: zr, budget: zipInflatedLimit}, nil
+	limit := opts.zipInflated()
+	return &zipDoc{zr: zr, source: source, limit: limit, budget: limit}, nil
+}
+
+func zipInflatedError(source string, limit int64) error {
+	return &LimitError{Source: source, Limit: LimitZipInflated, Value: bytesString(limit), Option: "Options.ZipInflated"}
 }
 
 var errNoEntry = errors.New("no such entry")
@@ -68,6 +63,9 @@ func (z *zipDoc) read(name string) ([]byte, error) {
 		if f.Name != name {
 			continue
 		}
+		if f.UncompressedSize64 > uint64(z.budget) {
+			return nil, zipInflatedError(z.source, z.limit)
+		}
 		rc, err := f.Open()
 		if err != nil {
 			return nil, fmt.Errorf("entry %s: %w", name, err)
@@ -78,7 +76,7 @@ func (z *zipDoc) read(name string) ([]byte, error) {
 			return nil, fmt.Errorf("entry %s: %w", name, err)
 		}
 		if int64(len(b)) > z.budget {
-			return nil, fmt.Errorf("is refused: its zip entries inflate to more than %d bytes (a zip bomb?)", zipInflatedLimit)
+			return nil, zipInflatedError(z.source, z.limit)
 		}
 		z.budget -= int64(len(b))
 		return b, nil
