@@ -66,8 +66,11 @@ func TestAskExportsTracesOverOTLP(t *testing.T) {
 	testsupport.Write(t, dir, "docs/a.txt", []byte("The lighthouse keeper counted 41 seagulls in May."))
 	db := filepath.Join(dir, "db")
 	r.ok("--db", db, "ingest", filepath.Join(dir, "docs"))
-	if len(rcv.spans) != 0 {
-		t.Fatalf("spans exported with no endpoint set: %v", rcv.spans)
+	rcv.mu.Lock()
+	exported := len(rcv.spans)
+	rcv.mu.Unlock()
+	if exported != 0 {
+		t.Fatalf("%d spans exported with no endpoint set", exported)
 	}
 	r.env = append(r.env, "OTEL_EXPORTER_OTLP_ENDPOINT="+srv.URL)
 	r.ok("--db", db, "ask", "-t", "extract", "How many seagulls?")
